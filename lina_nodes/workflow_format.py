@@ -1,0 +1,170 @@
+"""Workflow JSON formats: detect API vs UI (editor) format, convert UI -> API, apply ``--set`` overrides.
+
+The UI format stores widget values by position; the conversion needs the server's ``/object_info``
+to know which inputs are widgets and in what order. Handled: links, reroutes, primitive nodes,
+muted (mode 2) and bypassed (mode 4) nodes, notes, the hidden ``control_after_generate`` value
+after seed widgets, upload buttons, and dict-style ``widgets_values``. Subgraphs are not supported
+(a clear error says so).
+"""
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from .errors import LinaError
+
+WIDGET_TYPES = {"INT", "FLOAT", "STRING", "BOOLEAN", "COMBO"}
+UI_ONLY = {"Note", "MarkdownNote", "PrimitiveNode", "Reroute"}
+CONTROL_VALUES = {"fixed", "increment", "decrement", "randomize"}
+
+
+class WorkflowError(LinaError):
+    """A workflow file that cannot be read or converted."""
+
+
+def is_api_format(data: Any) -> bool:
+    return isinstance(data, dict) and bool(data) and all(
+        isinstance(v, dict) and "class_type" in v for k, v in data.items() if not str(k).startswith("#"))
+
+
+def is_ui_format(data: Any) -> bool:
+    return isinstance(data, dict) and isinstance(data.get("nodes"), list) and "links" in data
+
+
+def load_workflow(path) -> dict:
+    try:
+        with open(path, encoding="utf-8") as f:
+            data = json.load(f)
+    except OSError as e:
+        raise WorkflowError(f"cannot read {path}: {e}", field="workflow") from e
+    except ValueError as e:
+        raise WorkflowError(f"{path} is not valid JSON ({e}).", field="workflow",
+                            fix="export the workflow again (Workflow > Export, or Export (API)).") from e
+    if not (is_api_format(data) or is_ui_format(data)):
+        raise WorkflowError(f"{path} is neither an API-format nor a UI-format ComfyUI workflow.", field="workflow",
+                            fix="pass a file saved by ComfyUI (Save / Export / Export (API)).")
+    return data
+
+
+def _is_widget(spec) -> bool:
+    if not isinstance(spec, (list, tuple)) or not spec:
+        return False
+    t = spec[0]
+    return isinstance(t, list) or t in WIDGET_TYPES
+
+
+def _spec_opts(spec) -> dict:
+    return spec[1] if isinstance(spec, (list, tuple)) and len(spec) > 1 and isinstance(spec[1], dict) else {}
+
+
+def ui_to_api(ui: dict, object_info: dict) -> dict:
+    """Convert a UI-format workflow to API format using the server's ``/object_info``."""
+    if (ui.get("definitions") or {}).get("subgraphs"):
+        raise WorkflowError("workflows with subgraphs are not supported by this converter.", field="workflow",
+                            fix="unpack the subgraphs in the editor, or export the workflow in API format.")
+    nodes = {int(n["id"]): n for n in ui["nodes"]}
+    links = {}
+    for link in ui.get("links", []):
+        if isinstance(link, dict):
+            links[int(link["id"])] = (int(link["origin_id"]), int(link["origin_slot"]))
+        else:
+            links[int(link[0])] = (int(link[1]), int(link[2]))
+
+    def resolve(link_id: int, depth: int = 0):
+        """Follow a link back through reroutes and bypassed nodes to a real output, or a primitive's value."""
+        if depth > 64:
+            raise WorkflowError("link cycle through reroute/bypassed nodes.", field="workflow")
+        src_id, slot = links[link_id]
+        src = nodes.get(src_id)
+        if src is None:
+            raise WorkflowError(f"link {link_id} comes from missing node {src_id}.", field="workflow")
+        if src["type"] == "Reroute" or src.get("mode") == 4:
+            out_type = (src.get("outputs") or [{}])[slot].get("type") if src.get("outputs") else None
+            for inp in src.get("inputs") or []:
+                if inp.get("link") is not None and (src["type"] == "Reroute" or inp.get("type") == out_type):
+                    return resolve(int(inp["link"]), depth + 1)
+            return None
+        if src["type"] == "PrimitiveNode":
+            vals = src.get("widgets_values") or [None]
+            return ("value", vals[0])
+        if src.get("mode") == 2:
+            return None
+        return [str(src_id), slot]
+
+    api: dict[str, dict] = {}
+    for nid, node in sorted(nodes.items()):
+        ctype = node["type"]
+        if ctype in UI_ONLY or node.get("mode") in (2, 4):
+            continue
+        info = object_info.get(ctype)
+        if info is None:
+            raise WorkflowError(f"node {nid} has type {ctype!r}, which this server does not know.",
+                                field=f"nodes[{nid}].type", fix="install the node pack that provides it.")
+        order = info.get("input_order") or {s: list((info["input"].get(s) or {}).keys()) for s in ("required", "optional")}
+        specs = {**(info["input"].get("required") or {}), **(info["input"].get("optional") or {})}
+        linked = {inp["name"]: inp.get("link") for inp in node.get("inputs") or [] if inp.get("link") is not None}
+        wv = node.get("widgets_values")
+        inputs: dict[str, Any] = {}
+        pos = 0
+        for name in list(order.get("required", [])) + list(order.get("optional", [])):
+            spec = specs.get(name)
+            if _is_widget(spec):
+                if isinstance(wv, dict):
+                    value, has = wv.get(name), name in wv
+                else:
+                    has = wv is not None and pos < len(wv)
+                    value = wv[pos] if has else None
+                    pos += 1 if has else 0
+                    opts = _spec_opts(spec)
+                    if has and (opts.get("control_after_generate") or
+                                (name in ("seed", "noise_seed") and spec[0] == "INT")):
+                        if pos < len(wv) and wv[pos] in CONTROL_VALUES:
+                            pos += 1
+                    if has and any(k.endswith("_upload") and v for k, v in opts.items()):
+                        if pos < len(wv) and isinstance(wv[pos], str) and wv[pos] in ("image", "video", "audio", "file"):
+                            pos += 1
+                if has:
+                    inputs[name] = value
+            if name in linked:
+                r = resolve(int(linked[name]))
+                if isinstance(r, tuple):
+                    inputs[name] = r[1]
+                elif r is not None:
+                    inputs[name] = r
+        entry = {"class_type": ctype, "inputs": inputs}
+        if node.get("title"):
+            entry["_meta"] = {"title": node["title"]}
+        api[str(nid)] = entry
+    if not api:
+        raise WorkflowError("the workflow has no executable nodes.", field="workflow")
+    return api
+
+
+def parse_value(text: str):
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
+
+
+def apply_sets(api: dict, sets: list[str]) -> dict:
+    """Apply ``NODE.INPUT=VALUE`` overrides; NODE is a node id, a title, or a class type (if unique)."""
+    out = json.loads(json.dumps(api))
+    for item in sets or []:
+        if "=" not in item or "." not in item.split("=", 1)[0]:
+            raise WorkflowError(f"bad --set {item!r}.", field="--set", fix="write it as NODE.INPUT=VALUE, e.g. 3.seed=42.")
+        target, value = item.split("=", 1)
+        node_key, inp = target.rsplit(".", 1)
+        if node_key in out:
+            ids = [node_key]
+        else:
+            ids = [k for k, v in out.items() if (v.get("_meta") or {}).get("title") == node_key]
+            if not ids:
+                ids = [k for k, v in out.items() if v.get("class_type") == node_key]
+        if not ids:
+            raise WorkflowError(f"no node {node_key!r} in the workflow.", field="--set",
+                                fix="use a node id, a node title or a class type present in the workflow.")
+        if len(ids) > 1:
+            raise WorkflowError(f"{node_key!r} matches nodes {ids}.", field="--set", fix="use the node id instead.")
+        out[ids[0]]["inputs"][inp] = parse_value(value)
+    return out
