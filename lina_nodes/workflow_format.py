@@ -9,6 +9,7 @@ after seed widgets, upload buttons, and dict-style ``widgets_values``. Subgraphs
 from __future__ import annotations
 
 import json
+import uuid
 from typing import Any
 
 from .errors import LinaError
@@ -168,3 +169,80 @@ def apply_sets(api: dict, sets: list[str]) -> dict:
             raise WorkflowError(f"{node_key!r} matches nodes {ids}.", field="--set", fix="use the node id instead.")
         out[ids[0]]["inputs"][inp] = parse_value(value)
     return out
+
+
+def api_to_ui(api: dict, object_info: dict, pack_id: str = "lina", pack_version: str = "") -> dict:
+    """Build an editor (UI-format) workflow from an API-format one, laid out left to right by depth.
+
+    Used to generate the example workflows in ``workflows/`` so that they load in the editor and
+    convert back (``ui_to_api``) to exactly the API graph they came from.
+    """
+    ids = sorted(api, key=lambda k: int(k))
+    depth: dict[str, int] = {}
+
+    def node_depth(k: str, seen=()) -> int:
+        if k in depth:
+            return depth[k]
+        if k in seen:
+            raise WorkflowError(f"cycle at node {k}.", field="workflow")
+        srcs = [v[0] for v in api[k]["inputs"].values() if isinstance(v, list) and len(v) == 2 and str(v[0]) in api]
+        depth[k] = 1 + max((node_depth(str(s), seen + (k,)) for s in srcs), default=-1)
+        return depth[k]
+
+    for k in ids:
+        node_depth(k)
+    rows: dict[int, int] = {}
+    nodes, links = [], []
+    out_links: dict[tuple[str, int], list[int]] = {}
+    for order, k in enumerate(sorted(ids, key=lambda x: (depth[x], int(x)))):
+        entry = api[k]
+        info = object_info.get(entry["class_type"])
+        if info is None:
+            raise WorkflowError(f"node {k} has unknown type {entry['class_type']!r}.", field=f"{k}.class_type")
+        io_order = info.get("input_order") or {s: list((info["input"].get(s) or {}).keys()) for s in ("required", "optional")}
+        specs = {**(info["input"].get("required") or {}), **(info["input"].get("optional") or {})}
+        inputs, widgets = [], []
+        for name in list(io_order.get("required", [])) + list(io_order.get("optional", [])):
+            spec = specs.get(name)
+            val = entry["inputs"].get(name)
+            linked = isinstance(val, list) and len(val) == 2 and str(val[0]) in api
+            if _is_widget(spec):
+                opts = _spec_opts(spec)
+                widgets.append(opts.get("default") if linked or name not in entry["inputs"] else val)
+                if opts.get("control_after_generate") or (name in ("seed", "noise_seed") and spec[0] == "INT"):
+                    widgets.append("fixed")
+            if linked:
+                link_id = len(links) + 1
+                src, slot = str(val[0]), int(val[1])
+                src_type = object_info[api[src]["class_type"]]["output"][slot]
+                links.append([link_id, int(src), slot, int(k), len(inputs), src_type])
+                out_links.setdefault((src, slot), []).append(link_id)
+                slot_entry = {"name": name, "type": spec[0] if isinstance(spec[0], str) else "COMBO", "link": link_id}
+                if _is_widget(spec):
+                    slot_entry["widget"] = {"name": name}
+                inputs.append(slot_entry)
+        d = depth[k]
+        row = rows.get(d, 0)
+        rows[d] = row + 1
+        is_core = not info.get("python_module", "").startswith("custom_nodes")
+        node = {
+            "id": int(k), "type": entry["class_type"], "pos": [40 + 360 * d, 40 + 260 * row], "size": [320, 200],
+            "flags": {}, "order": order, "mode": 0, "inputs": inputs,
+            "outputs": [{"name": n, "type": t, "links": []} for n, t in zip(info.get("output_name", info["output"]), info["output"])],
+            "properties": {"Node name for S&R": entry["class_type"], "cnr_id": "comfy-core" if is_core else pack_id,
+                           **({} if is_core or not pack_version else {"ver": pack_version})},
+            "widgets_values": widgets,
+        }
+        title = (entry.get("_meta") or {}).get("title")
+        if title and title != info.get("display_name"):
+            node["title"] = title
+        nodes.append(node)
+    by_id = {n["id"]: n for n in nodes}
+    for (src, slot), lids in out_links.items():
+        by_id[int(src)]["outputs"][slot]["links"] = lids
+    return {
+        "id": str(uuid.uuid5(uuid.NAMESPACE_URL, "lina-workflow:" + json.dumps(api, sort_keys=True))),
+        "revision": 0, "last_node_id": max(int(k) for k in ids), "last_link_id": len(links),
+        "nodes": sorted(nodes, key=lambda n: n["id"]), "links": links, "groups": [], "config": {},
+        "extra": {"ds": {"scale": 0.8, "offset": [0, 0]}}, "version": 0.4,
+    }

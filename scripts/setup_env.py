@@ -160,6 +160,18 @@ def build_venv(quiet: bool) -> None:
     log(f"venv ready: torch {check.stdout.strip()}", quiet)
 
 
+def link_pack() -> None:
+    """Link this pack into the bundled tree's custom_nodes/, so `comfy --workspace .comfyui/ComfyUI launch` loads it."""
+    link = COMFY_DIR / "custom_nodes" / "lina"
+    if link.is_symlink() and link.resolve() == ROOT:
+        return
+    if link.is_symlink():
+        link.unlink()
+    if not link.exists():
+        link.parent.mkdir(parents=True, exist_ok=True)
+        link.symlink_to(ROOT, target_is_directory=True)
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--force", action="store_true", help="rebuild the venv and re-extract ComfyUI")
@@ -179,6 +191,7 @@ def main(argv: list[str] | None = None) -> int:
         build_venv(args.quiet)
     if not comfy_ok():
         extract_comfyui(str(venv_python()), args.quiet)
+    link_pack()
     STAMP.write_text(json.dumps({"digest": digest, "comfyui": COMFY_VERSION, "time": time.time()}))
     log(f"set-up done in {time.perf_counter() - t0:.1f} s ({'cached' if venv_fresh else 'installed'})", args.quiet)
     return 0
