@@ -34,7 +34,13 @@ def collect_nodes() -> list[type[io.ComfyNode]]:
         except Exception:
             log.exception("LINA: could not load node module %s; its nodes are unavailable", name)
             continue
-        nodes.extend(getattr(mod, "NODES", []))
+        for node_cls in getattr(mod, "NODES", []):
+            try:  # one node with a broken schema must not take the whole pack down
+                node_cls.GET_SCHEMA()
+            except Exception:
+                log.exception("LINA: node %s in %s has an invalid schema; it is unavailable", node_cls.__name__, name)
+                continue
+            nodes.append(node_cls)
     return nodes
 
 

@@ -86,6 +86,8 @@ def test_comfy_cli_launches_bundled_workspace_and_runs_pack_workflow(comfy, tmp_
     m = comfy.base_dir / "models"
     paths.write_text("tiny:\n" + "".join(f"    {k}: {m / k}\n" for k in ("checkpoints", "diffusion_models", "text_encoders", "vae")))
     out_dir = tmp_path / "output"
+    for sub in ("output", "user", "temp", "input"):
+        (tmp_path / sub).mkdir()
     comfy_args = ["--cpu", "--listen", "127.0.0.1", "--port", str(port), "--output-directory", str(out_dir),
                   "--user-directory", str(tmp_path / "user"), "--temp-directory", str(tmp_path / "temp"),
                   "--input-directory", str(tmp_path / "input"), "--database-url", f"sqlite:///{tmp_path / 'db.sqlite'}",
