@@ -27,5 +27,5 @@ def test_wheel_is_pinned_by_sha256():
 
 
 def test_generated_folders_are_ignored():
-    ignored = subprocess.run(["git", "check-ignore", ".venv", ".comfyui", "out"], cwd=REPO, capture_output=True, text=True)
-    assert set(ignored.stdout.split()) == {".venv", ".comfyui", "out"}
+    ignored = subprocess.run(["git", "check-ignore", ".venv/x", ".comfyui/x", "out/x"], cwd=REPO, capture_output=True, text=True)
+    assert set(ignored.stdout.split()) == {".venv/x", ".comfyui/x", "out/x"}
