@@ -54,28 +54,16 @@ def bench_server(n: int) -> dict:
 
 
 def bench_scheduler(calls: int) -> dict:
-    import types
-
-    from lina_nodes.comfy_inprocess import FAMILY_CONFIGS, import_comfy, model_sampling_for
+    from lina_nodes.comfy_inprocess import SamplingOnlyModel, import_comfy
 
     import_comfy()
-    import comfy.supported_models
     from comfy_extras.nodes_custom_sampler import BasicScheduler
 
     from lina_nodes.comfy_nodes.scheduler import LINACausalScheduler
 
-    class Carrier:
-        def __init__(self, fam):
-            self.ms = model_sampling_for(fam)
-            cls = getattr(comfy.supported_models, FAMILY_CONFIGS[fam][0])
-            self.model = types.SimpleNamespace(model_config=cls(dict(cls.unet_config)))
-
-        def get_model_object(self, name):
-            return self.ms
-
     rows = []
     for fam, sched, steps in [("sd15", "karras", 20), ("sd15", "normal", 50), ("sd3", "simple", 20), ("wan21", "simple", 30)]:
-        m = Carrier(fam)
+        m = SamplingOnlyModel(fam)
 
         def per_call(fn):
             fn()  # warm-up

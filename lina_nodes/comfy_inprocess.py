@@ -45,3 +45,23 @@ def model_sampling_for(family: str, shift: float | None = None, comfyui_dir=None
     if shift is not None:
         cfg.sampling_settings = {**cfg.sampling_settings, "shift": shift}
     return mb.model_sampling(cfg, getattr(mb.ModelType, mtype))
+
+
+class SamplingOnlyModel:
+    """What schedulers read from a MODEL, for a family, without weights: ComfyUI's real
+    ``model_sampling`` (``get_model_object("model_sampling")``) and model config (``model.model_config``)."""
+
+    def __init__(self, family: str, shift: float | None = None, comfyui_dir=None):
+        self.family = family
+        self._ms = model_sampling_for(family, shift, comfyui_dir)
+        import types
+
+        import comfy.supported_models as sm
+
+        cls = getattr(sm, FAMILY_CONFIGS[family][0])
+        self.model = types.SimpleNamespace(model_config=cls(dict(cls.unet_config)))
+
+    def get_model_object(self, name: str):
+        if name != "model_sampling":
+            raise AttributeError(f"SamplingOnlyModel has no {name!r}")
+        return self._ms

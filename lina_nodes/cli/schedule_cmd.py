@@ -22,28 +22,25 @@ def register(sub) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..comfy_inprocess import model_sampling_for
+    from ..comfy_inprocess import SamplingOnlyModel
     from ..errors import LinaError
-    from ..schedule import DEFAULT_RHO, early_step_count, knee_for_family, reallocate, total_steps_for_denoise
+    from ..schedule import DEFAULT_RHO, early_step_count, knee_for_family
 
     rho = DEFAULT_RHO if args.rho is None else args.rho
+    beta = args.beta if args.beta > 0 else knee_for_family(args.family)
     try:
-        ms = model_sampling_for(args.family, args.shift, args.comfyui)
-        import comfy.samplers
+        model = SamplingOnlyModel(args.family, args.shift, args.comfyui)
+        from comfy_extras.nodes_custom_sampler import BasicScheduler
 
-        if args.scheduler not in comfy.samplers.SCHEDULER_HANDLERS:
-            raise CLIError(f"--scheduler {args.scheduler!r} is unknown; choose one of {', '.join(comfy.samplers.SCHEDULER_NAMES)}")
-        if args.steps < 2:
-            raise CLIError("--steps must be at least 2")
-        if not 0.0 < args.denoise <= 1.0:
-            raise CLIError("--denoise must be in (0, 1]")
-        beta = args.beta if args.beta > 0 else knee_for_family(args.family)
-        total = total_steps_for_denoise(args.steps, args.denoise)
-        base = comfy.samplers.calculate_sigmas(ms, args.scheduler, total).cpu()[-(args.steps + 1):]
-        sigma_beta = float(ms.percent_to_sigma(beta))
-        sched = reallocate(base, sigma_beta, rho)
+        from ..comfy_nodes.scheduler import causal_sigmas
+
+        sched, _ = causal_sigmas(model, args.scheduler, args.steps, beta, rho, args.denoise)
+        if sched is None:
+            raise CLIError("--denoise must be above 0")
+        base = BasicScheduler.execute(model, args.scheduler, args.steps, args.denoise).result[0]
     except LinaError as e:
         raise CLIError(str(e)) from e
+    sigma_beta = sched.sigma_beta
     base_early = early_step_count(base, sigma_beta)
     data = {
         "family": args.family, "scheduler": args.scheduler, "steps": args.steps, "denoise": args.denoise,
