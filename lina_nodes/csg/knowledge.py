@@ -1,0 +1,234 @@
+"""Load the editable physics knowledge file (lexicon, entity kinds, traits, rules) into fast tables.
+
+The bundled file is ``knowledge/physics.json``; users pass their own path to override it. Nothing
+here is code a user must touch to add a word or a rule.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+from ..errors import CSGError
+
+DEFAULT_PATH = Path(__file__).resolve().parent / "knowledge" / "physics.json"
+RULE_KEYS = {"id", "description", "match", "add", "edges", "constraints", "unless_scene_has_negated",
+             "set_a_physics"}
+
+
+@dataclass
+class Knowledge:
+    path: str
+    sha256: str
+    colors: frozenset
+    materials: frozenset
+    patterns: frozenset
+    sizes: dict                 # word -> small/medium/large
+    states: frozenset
+    descriptors: frozenset
+    numbers: dict               # word -> int
+    determiners: frozenset
+    fill_words: dict
+    fill_modifiers: dict
+    compounds: dict             # first word -> list of compound word tuples (longest first)
+    singulars: frozenset
+    irregular_plurals: dict
+    mass_nouns: frozenset
+    empty_words: frozenset
+    pronouns: frozenset
+    spatial: dict               # first word -> list of (phrase tuple, relation), longest first
+    sides: dict                 # first word -> list of (phrase tuple, side), longest first
+    verb_forms: dict            # surface form -> (lemma, form) form in base/s/past/part/ing
+    motion_verbs: frozenset
+    impact_verbs: frozenset
+    containment_verbs: frozenset
+    emission_verbs: frozenset
+    time_words: frozenset
+    comparative_adjectives: dict
+    kind_of: dict               # name -> node kind
+    traits: dict                # trait -> frozenset of names ("@kind" expanded at lookup)
+    trait_kinds: dict           # trait -> frozenset of kinds
+    rules: list = field(default_factory=list)
+
+    def kind(self, name: str) -> str:
+        k = self.kind_of.get(name)
+        if k is None and " " in name:
+            k = self.kind_of.get(name.rsplit(" ", 1)[1])
+        return k or "object"
+
+    def has_trait(self, name: str, kind: str, trait: str, material: str | None = None) -> bool:
+        names = self.traits.get(trait)
+        if names is None:
+            return False
+        if name in names or kind in self.trait_kinds.get(trait, ()):
+            return True
+        if " " in name and name.rsplit(" ", 1)[1] in names:
+            return True
+        if trait == "reflective" and material and kind == "surface" \
+                and material in self.traits.get("reflective_materials", ()):
+            return True
+        return False
+
+
+def _phrase_table(mapping: dict) -> dict:
+    table: dict[str, list] = {}
+    for phrase, value in mapping.items():
+        words = tuple(phrase.split())
+        table.setdefault(words[0], []).append((words, value))
+    for entries in table.values():
+        entries.sort(key=lambda e: -len(e[0]))
+    return table
+
+
+def _inflect(lemma: str) -> tuple[str, str, str]:
+    """(3rd person singular, past, -ing) of a regular English verb."""
+    if lemma.endswith(("s", "sh", "ch", "x", "z", "o")):
+        s = lemma + "es"
+    elif lemma.endswith("y") and len(lemma) > 2 and lemma[-2] not in "aeiou":
+        s = lemma[:-1] + "ies"
+    else:
+        s = lemma + "s"
+    if lemma.endswith("e"):
+        past, ing = lemma + "d", (lemma[:-1] + "ing" if not lemma.endswith(("ee", "ye", "oe")) else lemma + "ing")
+    elif lemma.endswith("y") and len(lemma) > 2 and lemma[-2] not in "aeiou":
+        past, ing = lemma[:-1] + "ied", lemma + "ing"
+    elif (len(lemma) >= 3 and lemma[-1] in "bdgmnprt" and lemma[-2] in "aeiou" and lemma[-3] not in "aeiou"
+          and not lemma.endswith(("en", "er", "on", "ow")) and len(lemma) <= 4):
+        past, ing = lemma + lemma[-1] + "ed", lemma + lemma[-1] + "ing"
+    else:
+        past, ing = lemma + "ed", lemma + "ing"
+    if lemma == "lie":
+        ing = "lying"
+    return s, past, ing
+
+
+def third_person(lemma: str) -> str:
+    return _inflect(lemma)[0]
+
+
+def _verb_table(verbs: dict) -> dict:
+    forms: dict[str, tuple[str, str]] = {}
+    irregular = verbs.get("irregular", {})
+    lemmas = list(dict.fromkeys(list(verbs.get("regular", [])) + list(irregular)))
+    for lemma in lemmas:
+        s, past, ing = _inflect(lemma)
+        part = past
+        if lemma in irregular:
+            past, part = irregular[lemma][0], irregular[lemma][1]
+        for form, tag in ((s, "s"), (ing, "ing"), (lemma, "base")):
+            forms.setdefault(form, (lemma, tag))
+        forms.setdefault(part, (lemma, "part"))
+        forms.setdefault(past, (lemma, "past"))
+    return forms
+
+
+def _require(d: dict, key: str, typ, where: str):
+    if key not in d:
+        raise CSGError("is required but missing.", field=f"{where}.{key}",
+                       fix="start from the bundled lina_nodes/csg/knowledge/physics.json.")
+    if not isinstance(d[key], typ):
+        raise CSGError(f"expected {typ.__name__ if isinstance(typ, type) else 'a list/dict'}, got {type(d[key]).__name__}.",
+                       field=f"{where}.{key}")
+    return d[key]
+
+
+def _check_rules(rules: list) -> None:
+    for i, r in enumerate(rules):
+        where = f"knowledge.rules[{i}]"
+        if not isinstance(r, dict):
+            raise CSGError("expected an object.", field=where)
+        for key in ("id", "match", "add"):
+            _require(r, key, (str, dict), where)
+        unknown = set(r) - RULE_KEYS
+        if unknown:
+            raise CSGError(f"unknown key(s) {sorted(unknown)}; expected some of {sorted(RULE_KEYS)}.", field=where)
+        add = r["add"]
+        if not isinstance(add, dict) or not isinstance(add.get("kind"), str) or not isinstance(add.get("id"), str):
+            raise CSGError("expected an object with string 'kind' and 'id'.", field=f"{where}.add")
+        from .model import NODE_KINDS, CONSTRAINT_KINDS
+        if add["kind"] not in NODE_KINDS:
+            raise CSGError(f"expected one of {', '.join(NODE_KINDS)}, got {add['kind']!r}.", field=f"{where}.add.kind")
+        for j, c in enumerate(r.get("constraints", [])):
+            if not isinstance(c, dict) or (c.get("kind") not in CONSTRAINT_KINDS and c.get("kind") != "fill_level"):
+                raise CSGError(f"expected a constraint with kind in {', '.join(CONSTRAINT_KINDS)}.",
+                               field=f"{where}.constraints[{j}].kind")
+        for j, e in enumerate(r.get("edges", [])):
+            if not isinstance(e, dict) or not all(isinstance(e.get(k), str) for k in ("src", "dst", "kind", "relation")):
+                raise CSGError("expected an object with string src, dst, kind, relation.", field=f"{where}.edges[{j}]")
+
+
+def build(data: dict, path: str, sha: str) -> Knowledge:
+    if not isinstance(data, dict):
+        raise CSGError("expected a JSON object at the top level.", field="knowledge")
+    lex = _require(data, "lexicon", dict, "knowledge")
+    ents = _require(data, "entities", dict, "knowledge")
+    traits_raw = _require(data, "traits", dict, "knowledge")
+    rules = _require(data, "rules", list, "knowledge")
+    _check_rules(rules)
+    kind_of: dict[str, str] = {}
+    # later kinds win for names listed twice, in this order of precedence (lowest first)
+    for kind in ("region", "surface", "medium", "container", "light", "agent"):
+        for name in ents.get(kind, []):
+            kind_of[name] = kind
+    for kind in ents:
+        if kind not in ("region", "surface", "medium", "container", "light", "agent"):
+            for name in ents[kind]:
+                kind_of.setdefault(name, kind)
+    traits: dict[str, frozenset] = {}
+    trait_kinds: dict[str, frozenset] = {}
+    for trait, names in traits_raw.items():
+        plain, kinds = set(), set()
+        for n in names:
+            if n.startswith("@"):
+                kinds.add(n[1:])
+                plain.update(ents.get(n[1:], []))
+            else:
+                plain.add(n)
+        traits[trait] = frozenset(plain)
+        trait_kinds[trait] = frozenset(kinds)
+    sizes = {}
+    for size, words in lex.get("sizes", {}).items():
+        for w in words:
+            sizes[w] = size
+    verbs = lex.get("verbs", {})
+    return Knowledge(
+        path=path, sha256=sha,
+        colors=frozenset(lex.get("colors", [])), materials=frozenset(lex.get("materials", [])),
+        patterns=frozenset(lex.get("patterns", [])), sizes=sizes, states=frozenset(lex.get("states", [])),
+        descriptors=frozenset(lex.get("descriptors", [])), numbers=dict(lex.get("number_words", {})),
+        determiners=frozenset(lex.get("determiners", [])), fill_words=dict(lex.get("fill_words", {})),
+        fill_modifiers=dict(lex.get("fill_modifiers", {})),
+        compounds=_phrase_table({c: c for c in lex.get("compound_nouns", [])}),
+        singulars=frozenset(lex.get("singulars", [])), irregular_plurals=dict(lex.get("irregular_plurals", {})),
+        mass_nouns=frozenset(lex.get("mass_nouns", [])), empty_words=frozenset(lex.get("empty_words", [])),
+        pronouns=frozenset(lex.get("pronouns", {})), spatial=_phrase_table(lex.get("spatial_phrases", {})),
+        sides=_phrase_table(lex.get("side_phrases", {})), verb_forms=_verb_table(verbs),
+        motion_verbs=frozenset(verbs.get("motion", [])), impact_verbs=frozenset(verbs.get("impact", [])),
+        containment_verbs=frozenset(verbs.get("containment", [])),
+        emission_verbs=frozenset(verbs.get("emission", [])), time_words=frozenset(lex.get("time_words", [])),
+        comparative_adjectives=dict(lex.get("comparative_adjectives", {})),
+        kind_of=kind_of, traits=traits, trait_kinds=trait_kinds, rules=list(rules),
+    )
+
+
+@lru_cache(maxsize=8)
+def _load_cached(path: str, mtime_ns: int) -> Knowledge:
+    raw = Path(path).read_bytes()
+    sha = hashlib.sha256(raw).hexdigest()
+    try:
+        data = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError) as e:
+        raise CSGError(f"the knowledge file {path} is not valid JSON ({e}).", field="knowledge",
+                       fix="check the file with a JSON linter, or start from the bundled physics.json.") from None
+    return build(data, path, sha)
+
+
+def load_knowledge(path: str | Path | None = None) -> Knowledge:
+    """Load (and cache, keyed by path and modification time) a physics knowledge file."""
+    p = Path(path) if path else DEFAULT_PATH
+    if not p.is_file():
+        raise CSGError(f"knowledge file {str(p)!r} does not exist.", field="knowledge",
+                       fix="pass the path of a JSON file like lina_nodes/csg/knowledge/physics.json, or leave it empty.")
+    return _load_cached(str(p.resolve()), p.stat().st_mtime_ns)

@@ -1,0 +1,78 @@
+"""Draw a CSG for people: the layout (boxes in image space) and the graph (columns by hop depth)."""
+from __future__ import annotations
+
+from PIL import Image, ImageDraw, ImageFont
+
+from .model import CSG
+
+KIND_COLORS = {
+    "object": (66, 135, 245), "agent": (245, 130, 48), "surface": (120, 120, 120), "medium": (70, 170, 200),
+    "light": (240, 200, 40), "container": (145, 90, 200), "region": (90, 160, 90), "reflection": (0, 200, 200),
+    "shadow": (60, 60, 60), "contact": (200, 60, 60), "fill": (40, 110, 220), "splash": (150, 220, 255),
+    "refraction": (255, 120, 200), "ripple": (100, 200, 255), "occlusion": (160, 160, 60),
+}
+EDGE_COLORS = {"spatial": (90, 90, 90), "causal": (200, 40, 40), "action": (30, 130, 30), "comparative": (130, 60, 170)}
+
+
+def _font(size: int):
+    try:
+        return ImageFont.load_default(size=size)
+    except TypeError:  # Pillow < 10.1
+        return ImageFont.load_default()
+
+
+def render_preview(g: CSG, width: int = 1024, height: int = 512) -> Image.Image:
+    """An RGB image: left half the layout, right half the graph with edge labels."""
+    img = Image.new("RGB", (width, height), (250, 250, 248))
+    d = ImageDraw.Draw(img)
+    f_small, f = _font(11), _font(13)
+    half = width // 2
+    # --- layout panel
+    pad = 10
+    side = min(half - 2 * pad, height - 2 * pad - 16)
+    ox, oy = pad, pad + 16
+    d.text((pad, 2), "layout (normalised boxes)", fill=(0, 0, 0), font=f)
+    d.rectangle([ox, oy, ox + side, oy + side], outline=(0, 0, 0), fill=(255, 255, 255))
+    order = sorted((n for n in g.nodes if n.box is not None and not n.negated),
+                   key=lambda n: -((n.box[2] - n.box[0]) * (n.box[3] - n.box[1])))
+    for n in order:
+        x0, y0, x1, y1 = n.box
+        col = KIND_COLORS.get(n.kind, (0, 0, 0))
+        rect = [ox + x0 * side, oy + y0 * side, ox + x1 * side, oy + y1 * side]
+        d.rectangle(rect, outline=col, width=2 if n.explicit else 1)
+        d.text((rect[0] + 2, rect[1] + 1), n.id[:22], fill=col, font=f_small)
+    # --- graph panel: columns by hop
+    gx0 = half + pad
+    d.text((gx0, 2), f"causal scene graph: {len(g.nodes)} nodes, {len(g.edges)} edges, "
+                     f"{len(g.constraints)} constraints", fill=(0, 0, 0), font=f)
+    hops = sorted({n.hop for n in g.nodes}) or [0]
+    cols = {h: [n for n in g.nodes if n.hop == h] for h in hops}
+    col_w = (half - 2 * pad) / max(1, len(hops))
+    pos = {}
+    for ci, h in enumerate(hops):
+        nodes = cols[h][:24]
+        step = (height - 40) / max(1, len(nodes))
+        d.text((gx0 + ci * col_w + 4, 20), f"hop {h}", fill=(90, 90, 90), font=f_small)
+        for ri, n in enumerate(nodes):
+            cx, cy = gx0 + ci * col_w + col_w / 2, 40 + step * (ri + 0.5)
+            pos[n.id] = (cx, cy)
+    for e in g.edges:
+        if e.src in pos and e.dst in pos:
+            (x0, y0), (x1, y1) = pos[e.src], pos[e.dst]
+            col = EDGE_COLORS.get(e.kind, (0, 0, 0))
+            d.line([x0, y0, x1, y1], fill=col, width=1)
+            d.ellipse([x1 - 3, y1 - 3, x1 + 3, y1 + 3], fill=col)
+            label = ("not " if e.negated else "") + e.relation
+            d.text(((x0 + x1) / 2 + 2, (y0 + y1) / 2 - 6), label[:18], fill=col, font=f_small)
+    for n in g.nodes:
+        if n.id not in pos:
+            continue
+        cx, cy = pos[n.id]
+        owner = n.physics.get("of")
+        text = ("NOT " if n.negated else "") + (n.label() if n.explicit or not owner else f"{n.name} of {owner}")[:24]
+        w = max(60, 7 * len(text))
+        col = KIND_COLORS.get(n.kind, (0, 0, 0))
+        d.rounded_rectangle([cx - w / 2, cy - 9, cx + w / 2, cy + 9], radius=6, fill=(255, 255, 255),
+                            outline=col, width=2 if n.explicit else 1)
+        d.text((cx - w / 2 + 4, cy - 7), text, fill=(0, 0, 0), font=f_small)
+    return img
