@@ -18,6 +18,8 @@ log = logging.getLogger("lina")
 NODE_MODULES = [
     "scheduler",
     "csg_nodes",
+    "physworld_loader",
+    "intervention_nodes",
 ]
 
 

@@ -104,12 +104,20 @@ class LINACausalScheduler(io.ComfyNode):
                                        "at least one step on each side)."),
                 io.Float.Input("denoise", default=1.0, min=0.0, max=1.0, step=0.01,
                                tooltip="As in BasicScheduler: below 1, only the last part of a longer schedule is used."),
+                io.Custom("LINA_PLAN").Input("plan", optional=True,
+                                             tooltip="Optional LINA plan (LINA Plan): when linked, its early window "
+                                                     "end and early share replace beta and rho."),
             ],
             outputs=[io.Sigmas.Output(tooltip="steps + 1 sigmas, strictly decreasing, ending at 0.")],
         )
 
     @classmethod
-    def execute(cls, model, steps, scheduler, beta, rho, denoise) -> io.NodeOutput:
+    def execute(cls, model, steps, scheduler, beta, rho, denoise, plan=None) -> io.NodeOutput:
+        if plan is not None:
+            from ..intervention.plan import as_plan
+
+            plan = as_plan(plan)
+            beta, rho = plan.window_end, plan.early_share
         _, sigmas = causal_sigmas(model, scheduler, int(steps), float(beta), float(rho), float(denoise))
         return io.NodeOutput(sigmas)
 

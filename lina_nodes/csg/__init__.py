@@ -6,14 +6,8 @@ causal prompt rendering, masks and preview. Core code: no ComfyUI imports here.
     CSG.from_json(g.to_json()) == g
 """
 from .model import CSG, SCHEMA_VERSION, Constraint, Edge, Node  # noqa: F401
+from .parser import parse  # noqa: F401
 
-
-def parse(prompt, **kwargs):
-    """Rule-based offline parse (see ``parser.parse``)."""
-    from .parser import parse as _parse
-    return _parse(prompt, **kwargs)
-
-
-def causal_prompt(g, **kwargs):
-    from .causal_prompt import causal_prompt as _cp
-    return _cp(g, **kwargs)
+# Import the function under the submodule's name *after* the submodule, so that
+# ``lina_nodes.csg.causal_prompt`` stays the function even once the submodule is imported.
+from .causal_prompt import causal_prompt  # noqa: F401,E402

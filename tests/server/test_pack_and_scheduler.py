@@ -12,7 +12,7 @@ SCHED_INPUTS = ["model", "steps", "scheduler", "beta", "rho", "denoise"]  # froz
 
 
 def test_pack_registers_without_import_failure(comfy):
-    log = comfy.server.log_tail(400).splitlines()
+    log = comfy.server.log_tail(1_000_000).splitlines()
     ours = [line for line in log if "custom_nodes/lina" in line and "seconds" in line]
     assert ours, "the pack is missing from ComfyUI's import-times list"
     assert not any("IMPORT FAILED" in line for line in ours), ours

@@ -84,3 +84,13 @@ def test_cli_json_and_pretty(capsys):
     assert "cup_0 -[spatial:on]-> table_0" in out and "causal prompt:" in out
     assert main(["parse", "--knowledge", "/no/such.json", "a cup"]) == 2
     assert "does not exist" in capsys.readouterr().err
+
+
+def test_package_level_causal_prompt_is_the_function_after_submodule_import():
+    import importlib
+
+    importlib.import_module("lina_nodes.csg.causal_prompt")
+    import lina_nodes.csg as csg
+
+    assert callable(csg.causal_prompt)
+    assert "mirror" in csg.causal_prompt(csg.parse("a red ball in front of a small mirror"))

@@ -1,0 +1,193 @@
+"""The LINA plan: every intervention parameter for one prompt, as one validated, JSON-able object.
+
+A plan is built from a CSG by the training-free prior (``prior.py``) or by a learned adapter, and is
+read by the prompt-space edit (``prompt_edit.py``), the latent guidance (``latent_guidance.py``) and
+the causal schedule. It never holds tensors of the conditioning itself: the edited conditioning
+travels separately (a CONDITIONING in ComfyUI). Nothing here imports ComfyUI.
+
+Fields (see docs/sections/interventions.md):
+  prompt_strength  alpha in c' = c + alpha * M_tok * P(c_causal - c)      [0, 4]
+  token_weights    per-node weight of the prompt edit {node id: w in [0, 1]}
+  latent_strength  lambda_0 of the early-window latent guidance             [0, 20]
+  latent_decay     lambda(sigma) = lambda_0 * t ** decay, t = 1 at sigma_max, 0 at sigma_beta  [0, 8]
+  window_end       beta, end of the structure window as denoising progress (0 = auto: family knee)
+  early_share      rho, share of steps inside the window for the causal schedule  (0, 1)
+  mode             "add" (one extra model evaluation per early step) or "substitute" (zero extra)
+  regions          CSG layout masks: [{"node": id, "box": [x0, y0, x1, y1], "weight": w}], normalised
+  mask_floor       mask value outside every region (1 = unmasked)              [0, 1]
+  encoder_width    width D of the text encoder the edit was computed with (0 = not bound)
+"""
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import asdict, dataclass, field, replace
+from typing import Any
+
+from ..errors import LinaError
+
+PLAN_VERSION = "1.0"
+MODES = ("add", "substitute")
+_RANGES = {
+    "prompt_strength": (0.0, 4.0),
+    "latent_strength": (0.0, 20.0),
+    "latent_decay": (0.0, 8.0),
+    "window_end": (0.0, 0.95),
+    "early_share": (0.05, 0.95),
+    "mask_floor": (0.0, 1.0),
+}
+
+
+class PlanError(LinaError):
+    """A LINA plan that is malformed, out of range, or does not fit the model / encoder it is used with."""
+
+
+@dataclass(frozen=True)
+class Region:
+    node: str
+    box: tuple
+    weight: float = 1.0
+
+    def to_dict(self) -> dict:
+        return {"node": self.node, "box": [float(v) for v in self.box], "weight": float(self.weight)}
+
+
+@dataclass(frozen=True)
+class LinaPlan:
+    prompt_strength: float = 0.0
+    token_weights: dict = field(default_factory=dict)
+    latent_strength: float = 0.0
+    latent_decay: float = 1.0
+    window_end: float = 0.0
+    early_share: float = 0.35
+    mode: str = "add"
+    regions: tuple = ()
+    mask_floor: float = 0.0
+    encoder_width: int = 0
+    source: str = "prior"
+    prompt: str = ""
+    causal_prompt: str = ""
+    notes: tuple = ()
+    version: str = PLAN_VERSION
+
+    # ---- derived -------------------------------------------------------------------------
+    @property
+    def is_noop(self) -> bool:
+        return self.prompt_strength == 0.0 and self.latent_strength == 0.0
+
+    def with_(self, **changes: Any) -> LinaPlan:
+        if "regions" in changes:
+            changes["regions"] = tuple(r if isinstance(r, Region) else _region(r, "regions")
+                                       for r in changes["regions"])
+        return validate(replace(self, **changes))
+
+    # ---- JSON ----------------------------------------------------------------------------
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d["regions"] = [r.to_dict() for r in self.regions]
+        d["notes"] = list(self.notes)
+        d["token_weights"] = {str(k): float(v) for k, v in self.token_weights.items()}
+        return d
+
+    def to_json(self, indent: int | None = None) -> str:
+        return json.dumps(self.to_dict(), indent=indent, sort_keys=True)
+
+    @classmethod
+    def from_dict(cls, d: Any) -> LinaPlan:
+        if not isinstance(d, dict):
+            raise PlanError(f"expected a JSON object, got {type(d).__name__}.", field="plan",
+                            fix="pass the plan_json output of LINA Plan.")
+        known = {f for f in cls.__dataclass_fields__}
+        unknown = sorted(set(d) - known)
+        if unknown:
+            raise PlanError(f"unknown field(s) {', '.join(unknown)}.", field="plan",
+                            fix=f"use only {', '.join(sorted(known))}.")
+        version = str(d.get("version", PLAN_VERSION))
+        if version.split(".")[0] != PLAN_VERSION.split(".")[0]:
+            raise PlanError(f"plan format version {version!r} is not supported (this LINA reads {PLAN_VERSION}).",
+                            field="plan.version", fix="rebuild the plan with this version of LINA Plan.")
+        kw = dict(d)
+        kw["regions"] = tuple(_region(r, f"plan.regions[{i}]") for i, r in enumerate(d.get("regions") or []))
+        kw["notes"] = tuple(str(n) for n in (d.get("notes") or []))
+        tw = d.get("token_weights") or {}
+        if not isinstance(tw, dict):
+            raise PlanError("expected an object {node id: weight}.", field="plan.token_weights")
+        kw["token_weights"] = dict(tw)
+        return validate(cls(**kw))
+
+    @classmethod
+    def from_json(cls, text: str | bytes, field: str = "plan_json") -> LinaPlan:
+        try:
+            data = json.loads(text)
+        except (ValueError, TypeError, RecursionError) as e:
+            raise PlanError(f"not valid JSON ({e}).", field=field,
+                            fix="paste the plan_json output of LINA Plan unchanged.") from None
+        return cls.from_dict(data)
+
+
+def _finite(name: str, v: Any) -> float:
+    if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(float(v)):
+        raise PlanError(f"must be a finite number, got {v!r}.", field=f"plan.{name}",
+                        fix="rebuild the plan with LINA Plan, or fix the JSON by hand.")
+    return float(v)
+
+
+def _region(r: Any, where: str) -> Region:
+    if isinstance(r, Region):
+        return r
+    if not isinstance(r, dict) or "box" not in r:
+        raise PlanError("expected {\"node\": id, \"box\": [x0, y0, x1, y1], \"weight\": w}.", field=where)
+    box = r["box"]
+    if not isinstance(box, (list, tuple)) or len(box) != 4:
+        raise PlanError(f"box must be 4 numbers [x0, y0, x1, y1], got {box!r}.", field=f"{where}.box")
+    b = tuple(_finite(f"{where}.box", v) for v in box)
+    if not (0.0 <= b[0] < b[2] <= 1.0 and 0.0 <= b[1] < b[3] <= 1.0):
+        raise PlanError(f"box {list(b)} must satisfy 0 <= x0 < x1 <= 1 and 0 <= y0 < y1 <= 1.",
+                        field=f"{where}.box", fix="use normalised image coordinates, origin top-left.")
+    w = _finite(f"{where}.weight", r.get("weight", 1.0))
+    if not 0.0 <= w <= 1.0:
+        raise PlanError(f"weight must be in [0, 1], got {w}.", field=f"{where}.weight")
+    return Region(node=str(r.get("node", "")), box=b, weight=w)
+
+
+def validate(plan: LinaPlan) -> LinaPlan:
+    """Check every field; return the plan (numbers coerced to float). Raises PlanError naming the field."""
+    vals = {}
+    for name, (lo, hi) in _RANGES.items():
+        v = _finite(name, getattr(plan, name))
+        if not lo <= v <= hi:
+            raise PlanError(f"must be in [{lo:g}, {hi:g}], got {v:g}.", field=f"plan.{name}")
+        vals[name] = v
+    if plan.mode not in MODES:
+        raise PlanError(f"must be one of {', '.join(MODES)}, got {plan.mode!r}.", field="plan.mode")
+    if isinstance(plan.encoder_width, bool) or not isinstance(plan.encoder_width, int) or plan.encoder_width < 0:
+        raise PlanError(f"must be a non-negative integer, got {plan.encoder_width!r}.", field="plan.encoder_width")
+    tw = {}
+    for k, v in plan.token_weights.items():
+        w = _finite(f"token_weights[{k!r}]", v)
+        if not 0.0 <= w <= 1.0:
+            raise PlanError(f"must be in [0, 1], got {w:g}.", field=f"plan.token_weights[{k!r}]")
+        tw[str(k)] = w
+    regions = tuple(_region(r, f"plan.regions[{i}]") for i, r in enumerate(plan.regions))
+    return replace(plan, token_weights=tw, regions=regions, **vals)
+
+
+def as_plan(value: Any, field: str = "plan") -> LinaPlan:
+    """Accept a LinaPlan, its JSON string, or its dict."""
+    if isinstance(value, LinaPlan):
+        return value
+    if isinstance(value, (str, bytes)):
+        return LinaPlan.from_json(value, field)
+    if isinstance(value, dict):
+        return LinaPlan.from_dict(value)
+    raise PlanError(f"expected a LINA_PLAN (or its JSON), got {type(value).__name__}.", field=field,
+                    fix="connect the plan output of LINA Plan.")
+
+
+def check_encoder_width(plan: LinaPlan, width: int, field: str = "plan") -> None:
+    """A plan bound to one encoder width must not be applied to conditioning of another width."""
+    if plan.encoder_width and width != plan.encoder_width:
+        raise PlanError(
+            f"this plan was built with a text encoder of width {plan.encoder_width}, but the conditioning has "
+            f"width {width}.", field=field,
+            fix="rebuild the plan with LINA Plan from the same CLIP that encodes this conditioning.")

@@ -1,0 +1,245 @@
+"""LINA Guider / Model Patch glue in-process (ComfyUI imported on CPU, no server, no weights):
+window per family, composable registration, the post-CFG term, substitute mode, bad input."""
+from __future__ import annotations
+
+import pytest
+import torch
+
+from lina_nodes.comfy_inprocess import SamplingOnlyModel, import_comfy
+
+import_comfy()
+import comfy.model_patcher
+import comfy.patcher_extension
+import comfy.samplers
+
+from lina_nodes.comfy_nodes import intervention_nodes as inn
+from lina_nodes.csg import parse
+from lina_nodes.errors import LinaError
+from lina_nodes.intervention.plan import LinaPlan, PlanError
+from lina_nodes.intervention.prior import prior_plan
+
+
+class Holder(torch.nn.Module):
+    def __init__(self, family):
+        super().__init__()
+        som = SamplingOnlyModel(family)
+        self.model_sampling = som.get_model_object("model_sampling")
+        self.model_config = som.model.model_config
+        self.w = torch.nn.Parameter(torch.zeros(1))
+
+
+def patcher(family="sd15"):
+    return comfy.model_patcher.ModelPatcher(Holder(family), torch.device("cpu"), torch.device("cpu"))
+
+
+def cond(width=768, L=77, value=0.0):
+    return [[torch.full((1, L, width), value), {"pooled_output": torch.zeros(1, width)}]]
+
+
+PLAN = prior_plan(parse("a red ball in front of a small mirror")).with_(encoder_width=768)
+
+
+@pytest.mark.parametrize("family", ["sd15", "sdxl", "sd3", "flux", "wan21"])
+def test_window_is_inside_the_model_range(family):
+    smax, sbeta, beta = inn.window(patcher(family), PLAN)
+    ms = patcher(family).get_model_object("model_sampling")
+    assert smax == pytest.approx(float(ms.sigma_max)) and 0 < sbeta < smax
+    assert beta == {"sd3": 0.11, "flux": 0.21}.get(family, 0.20)
+
+
+def test_patch_composes_and_leaves_single_slots_alone():
+    m = patcher()
+    other = lambda args: args["denoised"]
+    m.set_model_sampler_post_cfg_function(other)
+    p = inn.patch_model(m, PLAN, cond())
+    fns = p.model_options["sampler_post_cfg_function"]
+    assert len(fns) == 2 and fns[0] is other
+    assert "sampler_cfg_function" not in p.model_options and "model_function_wrapper" not in p.model_options
+    assert len(m.model_options["sampler_post_cfg_function"]) == 1  # the input model is not changed
+    keys = list(p.wrappers.get(comfy.patcher_extension.WrappersMP.OUTER_SAMPLE, {}))
+    assert len(keys) == 1 and keys[0].startswith("lina_")
+    p2 = inn.patch_model(p, PLAN, cond())  # two LINA patches: distinct keys
+    assert len(p2.wrappers[comfy.patcher_extension.WrappersMP.OUTER_SAMPLE]) == 2
+    noop = inn.patch_model(m, PLAN.with_(latent_strength=0.0), cond())
+    assert len(noop.model_options["sampler_post_cfg_function"]) == 1
+
+
+def _run_post_cfg(p, sigma, monkeypatch, shape=(1, 4, 8, 8), edit_value=1.0):
+    key = next(iter(p.wrappers[comfy.patcher_extension.WrappersMP.OUTER_SAMPLE]))
+    fn = p.model_options["sampler_post_cfg_function"][-1]
+
+    class FakeGuider:
+        conds = {key: ["edited"]}  # noqa: RUF012
+
+    calls = []
+
+    def fake_calc(model, conds, x, t, mo):
+        calls.append(conds)
+        return [torch.full_like(x, edit_value)]
+
+    monkeypatch.setattr(comfy.samplers, "calc_cond_batch", fake_calc)
+    x = torch.zeros(shape)
+    args = {"denoised": torch.zeros(shape), "cond_denoised": torch.zeros(shape), "sigma": torch.tensor([sigma]),
+            "input": x, "model": None, "model_options": {key: FakeGuider()}}
+    return fn(args), calls
+
+
+@pytest.mark.parametrize("shape", [(1, 4, 8, 8), (1, 16, 3, 8, 8)])
+def test_post_cfg_term_only_in_window_and_masked(monkeypatch, shape):
+    m = patcher("sd15" if len(shape) == 4 else "wan21")
+    plan = PLAN.with_(regions=[{"node": "r", "box": [0.0, 0.0, 0.5, 0.5], "weight": 1.0}])
+    p = inn.patch_model(m, plan, cond())
+    smax, sbeta, _ = inn.window(m, plan)
+    out, calls = _run_post_cfg(p, smax, monkeypatch, shape)
+    assert len(calls) == 1 and out.shape == shape
+    assert float(out.max()) == pytest.approx(PLAN.latent_strength, rel=1e-5)  # lambda_0 * M * (1 - 0), M max 1
+    assert float(out.min()) == pytest.approx(PLAN.latent_strength * PLAN.mask_floor, rel=1e-5)
+    out, calls = _run_post_cfg(p, sbeta * 0.9, monkeypatch, shape)
+    assert not calls and float(out.abs().max()) == 0.0  # outside the window: untouched, no extra evaluation
+    out, _ = _run_post_cfg(p, smax, monkeypatch, shape, edit_value=float("nan"))
+    assert torch.isfinite(out).all()
+
+
+def test_post_cfg_without_guider_is_a_noop(monkeypatch):
+    p = inn.patch_model(patcher(), PLAN, cond())
+    fn = p.model_options["sampler_post_cfg_function"][-1]
+    d = torch.ones(1, 4, 8, 8)
+    out = fn({"denoised": d, "cond_denoised": d, "sigma": torch.tensor([14.0]), "input": d, "model": None,
+              "model_options": {}})
+    assert out is d
+
+
+def test_substitute_mode_swaps_positive_inside_window_only():
+    p = inn.patch_model(patcher(), PLAN.with_(mode="substitute"), cond())
+    wrappers = p.wrappers[comfy.patcher_extension.WrappersMP.PREDICT_NOISE]
+    key, (fn,) = next(iter(wrappers.items()))
+    assert "sampler_post_cfg_function" not in p.model_options
+
+    class G:
+        conds = {"positive": "c", key: "c_prime"}  # noqa: RUF012
+
+    seen = []
+
+    class Exec:
+        class_obj = G()
+
+        def __call__(self, x, t, mo, seed):
+            seen.append(G.conds["positive"])
+            return x
+
+    fn(Exec(), torch.zeros(1), torch.tensor([14.0]), {}, None)
+    fn(Exec(), torch.zeros(1), torch.tensor([0.1]), {}, None)
+    assert seen == ["c_prime", "c"] and G.conds["positive"] == "c"
+
+
+def test_bad_conditioning_and_width_are_clear_errors():
+    with pytest.raises(LinaError, match="NaN"):
+        inn.check_conditioning(cond(value=float("nan")), "positive")
+    with pytest.raises(LinaError, match="non-empty"):
+        inn.check_conditioning([], "positive")
+    with pytest.raises(PlanError, match="different text encoders"):
+        inn.check_pair(cond(768), cond(4096), LinaPlan())
+    with pytest.raises(PlanError, match="width 768"):
+        inn.check_pair(None, cond(4096), PLAN)
+
+
+def test_scheduler_takes_window_and_share_from_a_plan():
+    from lina_nodes.comfy_nodes.scheduler import LINACausalScheduler
+    from lina_nodes.schedule import early_step_count
+
+    model = SamplingOnlyModel("sd3")
+    plain = LINACausalScheduler.execute(model, 20, "simple", 0.0, 0.35, 1.0).result[0]
+    plan = PLAN.with_(window_end=0.3, early_share=0.6)
+    linked = LINACausalScheduler.execute(model, 20, "simple", 0.0, 0.35, 1.0, plan=plan).result[0]
+    same = LINACausalScheduler.execute(model, 20, "simple", 0.3, 0.6, 1.0).result[0]
+    assert torch.equal(linked, same) and not torch.equal(linked, plain)
+    sb = float(model.get_model_object("model_sampling").percent_to_sigma(0.3))
+    assert early_step_count(linked, sb) == 12
+    with pytest.raises(PlanError):
+        LINACausalScheduler.execute(model, 20, "simple", 0.0, 0.35, 1.0, plan="{bad")
+
+
+# ---- LINA Plan's build_plan with a fake CLIP of any width ---------------------------------------
+
+class FakeClip:
+    """ComfyUI CLIP API (tokenize / encode_from_tokens / encode_from_tokens_scheduled) over word tokens.
+
+    width D, optional pooled of width Dp, optional attention mask, T5-like (no chunking, padded to 32)."""
+
+    def __init__(self, width, pooled=None, attention_mask=False, key="t5xxl"):
+        self.width, self.pooled, self.am, self.key = width, pooled, attention_mask, key
+        self.encodes = 0
+        self.table = torch.randn(3000, width, generator=torch.Generator().manual_seed(0)) * 0.1
+
+    def tokenize(self, text):
+        import hashlib
+        ids = [10 + int(hashlib.md5(w.encode()).hexdigest(), 16) % 2900 for w in text.split()] + [1]
+        return {self.key: [[(i, 1.0) for i in ids + [0] * max(0, 32 - len(ids))]]}
+
+    def _enc(self, tokens):
+        self.encodes += 1
+        ids = torch.tensor([t for t, _ in tokens[self.key][0]])
+        x = self.table[ids][None].clone()
+        x = x + torch.cumsum(x, 1) * 0.05  # a little context, like an encoder
+        out = {"cond": x}
+        out["pooled_output"] = None if self.pooled is None else x.mean(1)[:, : self.pooled]
+        if self.am:
+            out["attention_mask"] = (ids != 0).long()[None]
+        return out
+
+    def encode_from_tokens(self, tokens, return_pooled=False, return_dict=False):
+        return self._enc(tokens)
+
+    def encode_from_tokens_scheduled(self, tokens):
+        d = self._enc(tokens)
+        extra = {k: v for k, v in d.items() if k != "cond"}
+        return [[d["cond"], extra]]
+
+
+@pytest.mark.parametrize("width,pooled,am", [(768, 768, False), (2048, 1280, False), (4096, None, True)])
+def test_build_plan_edits_only_physical_tokens(width, pooled, am):
+    clip = FakeClip(width, pooled, am)
+    g = parse("a red ball in front of a small mirror")
+    plan, pos, lpos = inn.build_plan(g, clip)
+    assert plan.encoder_width == width and plan.prompt_strength > 0
+    c, c2 = pos[0][0], lpos[0][0]
+    assert c2.shape == c.shape and torch.isfinite(c2).all()
+    moved = ((c2 - c).abs().amax(-1)[0] > 0).nonzero().flatten().tolist()
+    words = g.prompt.split()
+    assert moved and all(words[i] not in ("a",) for i in moved), moved  # never the article
+    assert max(moved) < len(words)  # never EOS / padding
+    assert set(lpos[0][1]) == set(pos[0][1])  # same extra keys (pooled, attention mask) carried over
+    if pooled:
+        assert lpos[0][1]["pooled_output"].shape == (1, pooled)
+    n = clip.encodes
+    inn.build_plan(g, clip)  # the subspace is cached per encoder: only the prompt + causal prompt again
+    assert clip.encodes - n <= 3
+
+
+def test_build_plan_bad_inputs_and_adapter():
+    from lina_nodes.csg.model import CSG
+    from lina_nodes.errors import CSGError
+
+    clip = FakeClip(768, 768)
+    with pytest.raises(CSGError, match="csg.prompt"):
+        inn.build_plan(CSG(), clip)
+    with pytest.raises(LinaError, match="clip"):
+        inn.build_plan(parse("a ball on a table"), None)
+    with pytest.raises(PlanError, match="width 4096"):
+        inn.build_plan(parse("a ball on a table"), clip, plan_json='{"encoder_width": 4096}')
+
+    class Adapter:
+        def plan_overrides(self, csg, pooled):
+            assert pooled.shape == (1, 768)
+            return {"latent_strength": 7.0, "early_share": 0.5}
+
+    plan, _, _ = inn.build_plan(parse("a red ball in front of a small mirror"), clip, adapter=Adapter())
+    assert plan.source == "adapter" and plan.latent_strength == 7.0 and plan.early_share == 0.5
+
+    class WrongWidth(Adapter):
+        subspace = type("S", (), {"width": 4096})()
+
+    with pytest.raises(PlanError, match="adapter"):
+        inn.build_plan(parse("a red ball in front of a small mirror"), clip, adapter=WrongWidth())
+    noop, pos, lpos = inn.build_plan(parse("a red ball"), clip)
+    assert noop.is_noop and torch.equal(pos[0][0], lpos[0][0])
