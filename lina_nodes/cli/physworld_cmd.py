@@ -58,6 +58,18 @@ def register(sub) -> None:
     j.add_argument("--limit", type=int, default=None, help="judge at most this many images per split")
     j.add_argument("--per-image", default=None, metavar="FILE", help="also write one JSON line of verdicts per image")
     j.set_defaults(func=run_judge)
+
+    # the embedded text-to-image model (lina_nodes.physworld_model): train and evaluate
+    from ..physworld_model import cli as model_cli
+
+    t = ps.add_parser("train", help="train the embedded PhysWorld text-to-image model (resumable)",
+                      description="Train the tiny PhysWorld text-to-image model on the PhysWorld training split, "
+                                  "with periodic checkpoints; re-running the same command resumes.")
+    model_cli.add_train_args(t)
+    t.set_defaults(func=model_cli.train_main)
+    e = ps.add_parser("eval", help="generate with the PhysWorld model and score with the judge (JSON + contact sheet)")
+    model_cli.add_eval_args(e)
+    e.set_defaults(func=model_cli.eval_main)
     p.set_defaults(func=lambda a: (p.print_help(), 2)[1])
 
 

@@ -1,0 +1,169 @@
+"""LINA PhysWorld Loader in a real ComfyUI 0.3.75 server: core nodes, LINA scheduler, batches, bad files.
+
+The weights are a tiny PhysWorld model written into a temp dir (random but non-trivial weights; the
+pack's weights/ folder may hold no trained model yet), passed through the node's weights_path.
+"""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from lina_nodes.comfy_client import execution_error
+from lina_nodes.physworld_model.evaluate import generate
+from lina_nodes.physworld_model.model import build_denoiser, build_text_encoder, load_bundle
+from lina_nodes.physworld_model.tokenizer import build_vocab
+from lina_nodes.physworld_model.weights_io import save_model
+
+TEXT = {"max_len": 24, "dim": 32, "layers": 1, "heads": 2, "ff_mult": 2}
+DEN = {"image_size": 64, "in_channels": 3, "patch": 4, "channels": [16, 32], "num_res_blocks": [1, 1],
+       "attention": [False, True], "heads": 2, "time_dim": 32, "context_dim": 32, "groups": 8, "predict": "x0"}
+CONFIG = {"text": TEXT, "denoiser": DEN,
+          "diffusion": {"kind": "rectified_flow", "shift": 1.0, "t_logit_mean": 0.0, "t_logit_std": 1.0},
+          "sample": {"steps": 20, "cfg": 4.0, "sampler": "euler", "scheduler": "simple"}}
+PROMPT = "a small red ball on a table"
+
+
+@pytest.fixture(scope="module")
+def weights(tmp_path_factory):
+    torch.manual_seed(1)
+    vocab = build_vocab(n_scenes=300)
+    te, dn = build_text_encoder(TEXT, len(vocab)), build_denoiser(DEN)
+    with torch.no_grad():   # non-zero everywhere, so the prompt and the seed shape the image
+        for p in list(te.parameters()) + list(dn.parameters()):
+            p.normal_(0.0, 0.05)
+    p = tmp_path_factory.mktemp("pw_weights") / "physworld_test.safetensors"
+    save_model(p, te.state_dict(), dn.state_dict(), CONFIG, vocab, "0" * 64, {"steps": 0})
+    return p
+
+
+def loader(path):
+    return {"class_type": "LINAPhysWorldLoader",
+            "inputs": {"weights": "physworld_default.safetensors", "weights_path": str(path)}}
+
+
+def ksampler_graph(path, prefix, seed=5, steps=6, cfg=3.0, batch=1, latent=None):
+    return {
+        "ld": loader(path),
+        "pos": {"class_type": "CLIPTextEncode", "inputs": {"clip": ["ld", 1], "text": PROMPT}},
+        "neg": {"class_type": "CLIPTextEncode", "inputs": {"clip": ["ld", 1], "text": ""}},
+        "lat": latent or {"class_type": "EmptyChromaRadianceLatentImage",
+                          "inputs": {"width": 64, "height": 64, "batch_size": batch}},
+        "ks": {"class_type": "KSampler", "inputs": {"model": ["ld", 0], "positive": ["pos", 0], "negative": ["neg", 0],
+                                                   "latent_image": ["lat", 0], "seed": seed, "steps": steps, "cfg": cfg,
+                                                   "sampler_name": "euler", "scheduler": "simple", "denoise": 1.0}},
+        "dec": {"class_type": "VAEDecode", "inputs": {"samples": ["ks", 0], "vae": ["ld", 2]}},
+        "save": {"class_type": "SaveImage", "inputs": {"images": ["dec", 0], "filename_prefix": prefix}},
+    }
+
+
+def custom_graph(path, prefix, scheduler_node, frames=4, seed=9):
+    return {
+        "ld": loader(path),
+        "pos": {"class_type": "CLIPTextEncode", "inputs": {"clip": ["ld", 1], "text": PROMPT}},
+        "neg": {"class_type": "CLIPTextEncode", "inputs": {"clip": ["ld", 1], "text": ""}},
+        "lat": {"class_type": "EmptyChromaRadianceLatentImage", "inputs": {"width": 64, "height": 64, "batch_size": frames}},
+        "sch": scheduler_node,
+        "smp": {"class_type": "KSamplerSelect", "inputs": {"sampler_name": "euler"}},
+        "noi": {"class_type": "RandomNoise", "inputs": {"noise_seed": seed}},
+        "gd": {"class_type": "CFGGuider", "inputs": {"model": ["ld", 0], "positive": ["pos", 0], "negative": ["neg", 0],
+                                                     "cfg": 4.0}},
+        "run": {"class_type": "SamplerCustomAdvanced", "inputs": {"noise": ["noi", 0], "guider": ["gd", 0],
+                                                                  "sampler": ["smp", 0], "sigmas": ["sch", 0],
+                                                                  "latent_image": ["lat", 0]}},
+        "dec": {"class_type": "VAEDecode", "inputs": {"samples": ["run", 0], "vae": ["ld", 2]}},
+        "webp": {"class_type": "SaveAnimatedWEBP", "inputs": {"images": ["dec", 0], "filename_prefix": prefix + "_anim",
+                                                              "fps": 6.0, "lossless": True, "quality": 100,
+                                                              "method": "default"}},
+        "save": {"class_type": "SaveImage", "inputs": {"images": ["dec", 0], "filename_prefix": prefix}},
+    }
+
+
+def load_png(p):
+    with Image.open(p) as im:
+        return np.asarray(im.convert("RGB"))
+
+
+def test_schema(comfy):
+    info = comfy.object_info("LINAPhysWorldLoader")["LINAPhysWorldLoader"]
+    assert info["display_name"] == "LINA PhysWorld Loader"
+    assert info["output"] == ["MODEL", "CLIP", "VAE"]
+    assert info["category"].startswith("LINA")
+    w = info["input"]["required"]["weights"]
+    assert "physworld_default.safetensors" in (w[1].get("options") if w[0] == "COMBO" else w[0])
+    assert info["input"]["optional"]["weights_path"][1].get("tooltip")
+
+
+def test_ksampler_image_equals_the_eval_sampler(comfy, weights):
+    """KSampler (euler/simple) through the loader == lina's eval sampler with the same seed."""
+    entry = comfy.run(ksampler_graph(weights, "pw_ks", seed=5, steps=6, cfg=3.0))
+    files = comfy.output_files(entry)
+    assert len(files) == 1
+    got = load_png(files[0])
+    assert got.shape == (64, 64, 3)
+    want = generate(load_bundle(weights), [PROMPT], [5], steps=6, cfg=3.0)[0]
+    assert np.abs(got.astype(int) - want.astype(int)).max() <= 1
+    other = generate(load_bundle(weights), [PROMPT], [6], steps=6, cfg=3.0)[0]
+    assert np.abs(got.astype(int) - other.astype(int)).max() > 1   # another seed differs by more than the tolerance
+
+
+def test_empty_latent_image_also_works(comfy, weights):
+    """EmptyLatentImage gives [B, 4, H/8, W/8] zeros; ComfyUI trims them to 3 channels: 512 -> 64 px."""
+    lat = {"class_type": "EmptyLatentImage", "inputs": {"width": 512, "height": 512, "batch_size": 1}}
+    files = comfy.output_files(comfy.run(ksampler_graph(weights, "pw_empty", latent=lat)))
+    assert load_png(files[0]).shape == (64, 64, 3)
+
+
+@pytest.mark.parametrize("kind", ["basic", "lina"])
+def test_custom_sampler_frames(comfy, weights, kind):
+    if kind == "basic":
+        sch = {"class_type": "BasicScheduler", "inputs": {"model": ["ld", 0], "scheduler": "simple", "steps": 8,
+                                                         "denoise": 1.0}}
+    else:
+        sch = {"class_type": "LINACausalScheduler", "inputs": {"model": ["ld", 0], "steps": 8, "scheduler": "simple",
+                                                              "beta": 0.0, "rho": 0.4, "denoise": 1.0}}
+    entry = comfy.run(custom_graph(weights, f"pw_{kind}", sch, frames=4))
+    files = comfy.output_files(entry)
+    pngs = sorted(f for f in files if f.suffix == ".png")
+    webps = [f for f in files if f.suffix == ".webp"]
+    assert len(pngs) == 4 and len(webps) == 1
+    frames = [load_png(f) for f in pngs]
+    assert all(f.shape == (64, 64, 3) for f in frames)
+    assert not np.array_equal(frames[0], frames[1])   # each frame gets its own noise
+    with Image.open(webps[0]) as im:
+        assert getattr(im, "n_frames", 1) == 4
+
+
+def test_bad_weights_fail_with_the_file_name(comfy, weights, tmp_path):
+    bad = tmp_path / "physworld_broken.safetensors"
+    bad.write_bytes(weights.read_bytes()[:5000])
+    entry = comfy.run(ksampler_graph(bad, "pw_bad"), expect_error=True)
+    err = execution_error(entry)
+    assert err["node_type"] == "LINAPhysWorldLoader"
+    assert "physworld_broken.safetensors" in err["exception_message"]
+    assert "corrupted" in err["exception_message"]
+    missing = tmp_path / "physworld_missing.safetensors"
+    err = execution_error(comfy.run(ksampler_graph(missing, "pw_missing"), expect_error=True))
+    assert "physworld_missing.safetensors" in err["exception_message"] and "not found" in err["exception_message"]
+    # the server keeps serving
+    comfy.run(ksampler_graph(weights, "pw_after", steps=2))
+
+
+def test_workflow_json_is_valid_for_the_server(comfy, weights):
+    """The prompt above serialises as the API format ComfyUI accepts (no validation errors)."""
+    status, body = comfy.post_prompt(json.loads(json.dumps(ksampler_graph(weights, "pw_api", steps=2))))
+    assert status == 200, body
+
+
+PACK_DEFAULT = __import__("pathlib").Path(__file__).resolve().parents[2] / "weights" / "physworld_default.safetensors"
+
+
+@pytest.mark.skipif(not PACK_DEFAULT.is_file(), reason="no trained model in weights/ yet")
+def test_default_weights_from_the_pack_folder(comfy):
+    g = ksampler_graph("", "pw_default", steps=4)
+    g["ld"]["inputs"] = {"weights": "physworld_default.safetensors"}   # weights_path left out
+    files = comfy.output_files(comfy.run(g))
+    assert load_png(files[0]).shape == (64, 64, 3)
