@@ -382,6 +382,9 @@ def _shadow(c, cx):
         return False, {"found_object": False}
     loc = cx.locate(caster)
     base = cx.px(cx.nodes[caster].box)[3]
+    row = _shadow_contact_row(cx, caster, loc)
+    if row is not None and abs(row + 0.01 * S - base) <= 0.06 * S:   # anchor the bands on the drawn shadow
+        base = row + 0.01 * S
     rs = slice(max(0, int(round(base - 0.035 * S))), min(S, int(round(base + 0.012 * S)) + 1))
     band_lum = cx.lum_s[rs]
     band_obj = cx.objlike[rs]
@@ -439,6 +442,27 @@ def _support_top(cx, sup, loc):
     return float(sl[0].start + rows[0])
 
 
+def _shadow_contact_row(cx, oid, loc):
+    """Row (px) where the object's cast shadow meets the floor (the shadow is drawn from the contact
+    point, so it anchors floor contact independently of the layout), or None without a shadow."""
+    if f"shadow_{oid}" not in cx.nodes:
+        return None
+    S = cx.S
+    r0 = max(int(round(HORIZON * S + cx.dy)) + 1, int(loc["y0"]))
+    sl = cx.win(loc["x0"] - 0.2 * S, r0, loc["x1"] + 0.2 * S, S)
+    lum, obj = cx.lum_s[sl], cx.objlike[sl]
+    vals = lum[~obj]
+    if vals.size < 4:
+        return None
+    dark = (lum < 0.8 * float(np.percentile(vals, 85))) & ~obj
+    counts = dark.sum(1).astype(np.float32)
+    if counts.max() < 2:
+        return None
+    rows = np.nonzero(counts >= 0.5 * counts.max())[0]
+    w = counts[rows]
+    return float(sl[0].start + (rows * w).sum() / w.sum()) + 0.5
+
+
 def _touches(c, cx):
     S = cx.S
     if not cx.found(c.subject):
@@ -447,6 +471,11 @@ def _touches(c, cx):
     sup = cx.nodes[c.object]
     if sup.name == "floor":
         target = cx.px(cx.nodes[c.subject].box)[3]
+        row = _shadow_contact_row(cx, c.subject, loc)
+        if row is not None:   # the shadow starts where the object meets the floor (about 0.01 above the base)
+            sgap = row + 0.01 * S - loc["y1"]
+            if abs(sgap) > TOL * S:
+                return False, {"gap_px": float(target - loc["y1"]), "shadow_gap_px": float(sgap)}
     else:
         target = _support_top(cx, c.object, loc)
         if target is None:
@@ -567,6 +596,8 @@ def _fill_level(cx, cont, fill_node):
     names = [empty, "dirt", "fill_sand", "fill_water", wall, "floor", "wall"]
     lab = cx.nearest(sl, names, raw=True)
     inner = lab <= 3                       # container walls / background (a shifted image) do not vote
+    if inner.mean() < 0.5:                 # no container interior where the layout says: nothing to measure
+        return None, None
     fillish = (lab >= 1) & inner
     filled = fillish.sum(1) / np.maximum(inner.sum(1), 1)
     filled = np.where(inner.sum(1) > 0, filled, 0.0)
@@ -579,6 +610,8 @@ def _fill_level(cx, cont, fill_node):
 
 def _fill(c, cx):
     level, _ = _fill_level(cx, cx.nodes[c.object], cx.nodes[c.subject])
+    if level is None:
+        return False, {"found_container": False}
     p = c.params
     m = 0.05
     if c.kind == "fill_at_least":
@@ -595,7 +628,9 @@ def _material(c, cx):
     cont = next((e.dst for e in cx.csg.edges if e.src == n.id and e.relation == "in"), None)
     if cont is None:
         return False, {}
-    _, mat = _fill_level(cx, cx.nodes[cont], n)
+    level, mat = _fill_level(cx, cx.nodes[cont], n)
+    if level is None:
+        return False, {"found_container": False}
     return mat == c.params.get("material"), {"seen": mat}
 
 

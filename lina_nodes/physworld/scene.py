@@ -219,14 +219,15 @@ def sample_spatial(rng, f):
                      relation={"rel": rel, "a": a.id, "b": c["id"]}, style=_style(rng))
     a = _mk_obj(rng, 0, f.get("shape"), f.get("color"), f.get("size"))
     if rel == "on":
-        b = _mk_obj(rng, 1, _pick(rng, ("cube", "cylinder")), None, "large", avoid=(a.color,))
+        b = _mk_obj(rng, 1, f.get("b_shape") or _pick(rng, ("cube", "cylinder")), f.get("b_color"), "large",
+                  avoid=(a.color,))
         a.size = "small"
         b.x, b.base = _u(rng, 0.3, 0.7), _u(rng, 0.8, 0.88)
         wb, hb = obj_wh(b.shape, b.size)
         a.x = b.x + _u(rng, -0.03, 0.03)
         a.base = b.base - hb
     else:
-        b = _mk_obj(rng, 1, None, None, None, avoid=(a.color,))
+        b = _mk_obj(rng, 1, f.get("b_shape"), f.get("b_color"), f.get("b_size"), avoid=(a.color,))
         wa, _ = obj_wh(a.shape, a.size)
         wb, _ = obj_wh(b.shape, b.size)
         gap = _u(rng, 0.08, 0.2)
@@ -272,9 +273,10 @@ def sample_action(rng, f):
         sp = [k for k, v in ACTION_CHAIN.items() if v == sa][0]
     else:
         sp = ACTION_CHAIN[sa]
-    size_a, size_p = ("large", "small") if verb == "eats" else (_pick(rng, SIZES), _pick(rng, SIZES))
+    size_a, size_p = ("large", "small") if verb == "eats" else (f.get("a_size") or _pick(rng, SIZES),
+                                                            f.get("p_size") or _pick(rng, SIZES))
     a = _mk_obj(rng, 0, sa, f.get("color"), size_a)
-    p = _mk_obj(rng, 1, sp, None, size_p, avoid=(a.color,))
+    p = _mk_obj(rng, 1, sp, f.get("p_color"), size_p, avoid=(a.color,))
     wa, _ = obj_wh(a.shape, a.size)
     wp, _ = obj_wh(p.shape, p.size)
     d = _pick(rng, (-1, 1))   # +1: agent on the left, facing right

@@ -15,8 +15,19 @@ from .scene import CATEGORIES, sample_scene
 MODES = ("clean", "blur", "noise", "shift", "all", "misplace")
 
 
-def validate(n_scenes: int = 200, size: int = 64, modes=MODES, seed: int = 0, progress=None) -> dict:
-    """Per mode: clean-pass rate, per-kind catch rate and false-alarm rate (plus counts)."""
+def validate(n_scenes: int = 200, size: int = 64, modes=MODES, seed: int = 0, progress=None,
+             register: int = 0) -> dict:
+    """Per mode: clean-pass rate, per-kind catch rate and false-alarm rate (plus counts).
+    ``register=k`` judges every image against the nearest of k layouts of its prompt
+    (``register.judge_registered``), as the text-to-image evaluation does."""
+    if register:
+        from .register import judge_registered
+
+        def judge_fn(img, csg, sc):
+            return judge_registered(img, sc, k=register)
+    else:
+        def judge_fn(img, csg, sc):
+            return judge(img, csg)
     scenes = [sample_scene(seed * 100003 + i, CATEGORIES[i % len(CATEGORIES)]) for i in range(n_scenes)]
     out = {}
     it = [(m, i) for m in modes for i in range(n_scenes)]
@@ -32,7 +43,7 @@ def validate(n_scenes: int = 200, size: int = 64, modes=MODES, seed: int = 0, pr
         else:
             m_img = m
         img, _ = render(sc, size)
-        j = judge(degrade(img, m_img, rng), csg)
+        j = judge_fn(degrade(img, m_img, rng), csg, scenes[i])
         st = stats[m]
         st["clean"][0] += sum(v.passed for v in j.checked)
         st["clean"][1] += len(j.checked)
@@ -44,7 +55,7 @@ def validate(n_scenes: int = 200, size: int = 64, modes=MODES, seed: int = 0, pr
             if cor is None or not cor.target:
                 continue
             cimg, _ = render(cor.scene, size)
-            jc = judge(degrade(cimg, m_img, rng), csg).by_id()
+            jc = judge_fn(degrade(cimg, m_img, rng), csg, scenes[i]).by_id()
             k = st["kinds"][kind]
             caught = any(not jc[t].passed for t in cor.target)
             k[0] += caught

@@ -87,6 +87,9 @@ def add_eval_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--batch", type=int, default=16, help="images per sampling batch")
     p.add_argument("--out", default="out/physworld_eval", help="directory for the JSON report and contact sheet")
     p.add_argument("--threads", type=int, default=1, help="torch CPU threads")
+    p.add_argument("--register", type=int, default=256, metavar="K",
+                   help="judge each image against the nearest of K valid layouts of its prompt (0: against the "
+                        "sample's own random layout only)")
 
 
 def eval_main(args) -> int:
@@ -94,12 +97,13 @@ def eval_main(args) -> int:
 
     try:
         rep = evaluate(args.weights, split=args.split, n=args.n, seeds=args.seeds, steps=args.steps, cfg=args.cfg,
-                       batch=args.batch, out_dir=args.out, threads=args.threads)
+                       batch=args.batch, out_dir=args.out, threads=args.threads, register=args.register)
     except LinaError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
     lines = [(f"{args.split}: physical-alignment score {100 * rep['score']:.1f}% "
-              f"(all constraints met {100 * rep['all_pass']:.1f}%) over {rep['images']} images")]
+              f"(all constraints met {100 * rep['all_pass']:.1f}%) over {rep['images']} images; "
+              f"against the samples' own layouts {100 * rep['score_fixed_layout']:.1f}%")]
     for c, v in sorted(rep["per_category"].items()):
         lines.append(f"  {c:12s} {100 * v['score']:5.1f}%  (n={v['n']})")
     lines.append(f"report {rep['report']}; contact sheet {rep['contact_sheet']}")

@@ -19,6 +19,7 @@ import torch
 
 from ..errors import LinaError
 from ..physworld.judge import judge
+from ..physworld.register import DEFAULT_K, judge_registered
 from .data import eval_samples
 from .diffusion import comfy_sigmas, sample, to_uint8
 from .model import PhysWorldBundle, load_bundle
@@ -74,17 +75,28 @@ def _agg(items):
             "n": len(items)}
 
 
-def score_images(images, records: list, seed_index: list | None = None) -> dict:
-    """Judge each image against its record's CSG (records as lina_nodes.physworld.dataset makes them:
-    prompt, category, ood_rules, csg). Returns overall / per-category / per-rule / per-constraint-kind
-    / per-seed scores and a per-image list. Usable on images from any source (e.g. ComfyUI outputs)."""
+def score_images(images, records: list, seed_index: list | None = None, register: int = DEFAULT_K) -> dict:
+    """Judge each image against its record's prompt (records as lina_nodes.physworld.dataset makes them:
+    prompt, category, ood_rules, csg, scene). With ``register=k`` (default) the judge reads the image
+    against the nearest of k valid layouts of the prompt (``physworld.register``): a prompt does not fix
+    positions, so a text-to-image model is not marked wrong for drawing a correct scene elsewhere. The
+    score against the record's own layout is kept as ``score_fixed_layout``. Returns overall /
+    per-category / per-rule / per-constraint-kind / per-seed scores and a per-image list. Usable on
+    images from any source (e.g. ComfyUI outputs)."""
     if len(images) != len(records):
         raise LinaError(f"{len(images)} images for {len(records)} records", field="images")
     seed_index = list(seed_index) if seed_index is not None else [0] * len(records)
     per_img, by_cat, by_rule, by_kind, by_seed = [], defaultdict(list), defaultdict(list), defaultdict(list), \
         defaultdict(list)
+    fixed = []
     for img, rec, k in zip(images, records, seed_index):
-        j = judge(np.asarray(img), rec["csg"])
+        img = np.asarray(img)
+        j0 = judge(img, rec["csg"])
+        fixed.append(j0.score)
+        if register and rec.get("scene"):
+            j = judge_registered(img, rec["scene"], rec.get("prompt", ""), k=register)
+        else:
+            j = j0
         item = (j.score, j.all_passed)
         by_cat[rec["category"]].append(item)
         for r in rec.get("ood_rules") or []:
@@ -99,6 +111,8 @@ def score_images(images, records: list, seed_index: list | None = None) -> dict:
     seed_scores = [float(np.mean([s for s, _ in by_seed[k]])) for k in sorted(by_seed)]
     return {
         "score": float(np.mean([s for s, _ in items])), "all_pass": float(np.mean([a for _, a in items])),
+        "registration": {"k": int(register)} if register else None,
+        "score_fixed_layout": float(np.mean(fixed)),
         "per_category": {c: _agg(v) for c, v in sorted(by_cat.items())},
         "per_rule": {r: _agg(v) for r, v in sorted(by_rule.items())},
         "per_constraint_kind": {k: {"pass": float(np.mean(v)), "n": len(v)} for k, v in sorted(by_kind.items())},
@@ -109,7 +123,7 @@ def score_images(images, records: list, seed_index: list | None = None) -> dict:
 
 def evaluate(weights, split: str = "id", n: int = 50, seeds: int = 1, steps: int | None = None,
              cfg: float | None = None, batch: int = 16, out_dir="out/physworld_eval", threads: int = 1,
-             sheet_rows: int = 24, bundle: PhysWorldBundle | None = None) -> dict:
+             sheet_rows: int = 24, bundle: PhysWorldBundle | None = None, register: int = DEFAULT_K) -> dict:
     if split not in SPLITS:
         raise LinaError(f"unknown split {split!r}", field="split", fix="use id or ood.")
     if n < 1 or seeds < 1:
@@ -128,7 +142,7 @@ def evaluate(weights, split: str = "id", n: int = 50, seeds: int = 1, steps: int
     t1 = time.perf_counter()
     imgs = generate(b, [prompts[i] for i, _ in jobs], [seed_for(i, k) for i, k in jobs], steps, cfg, size, batch)
     t_gen = time.perf_counter() - t1
-    scores = score_images(imgs, [samples[i].record for i, _ in jobs], [k for _, k in jobs])
+    scores = score_images(imgs, [samples[i].record for i, _ in jobs], [k for _, k in jobs], register=register)
     for d, (i, k) in zip(scores["images_detail"], jobs):
         d["seed"] = seed_for(i, k)
     ref_scores = [judge(s.image, s.record["csg"]).score for s in samples]
