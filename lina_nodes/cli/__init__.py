@@ -19,6 +19,7 @@ SUBCOMMANDS = [
     "schedule_cmd",
     "parse_cmd",
     "physworld_cmd",
+    "knee_cmd",
 ]
 
 

@@ -90,6 +90,15 @@ def add_eval_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--register", type=int, default=256, metavar="K",
                    help="judge each image against the nearest of K valid layouts of its prompt (0: against the "
                         "sample's own random layout only)")
+    p.add_argument("--lina", choices=("off", "prior"), default="off",
+                   help="LINA at sampling time: off, or the training-free prior plan from each prompt's parsed CSG "
+                        "(LINA Guider + Causal Scheduler, through ComfyUI's sampler in this process)")
+    p.add_argument("--ablate", action="append", choices=("prompt", "latent", "schedule"), default=[],
+                   help="remove one LINA component (repeatable): prompt (no physics-subspace edit), latent (no "
+                        "latent term), schedule (base scheduler)")
+    p.add_argument("--mode", choices=("add", "substitute"), default="",
+                   help="LINA latent mode: add (guidance term, extra evaluations) or substitute (c' replaces c in "
+                        "the early window, no extra evaluations); default: the plan's")
 
 
 def eval_main(args) -> int:
@@ -97,7 +106,8 @@ def eval_main(args) -> int:
 
     try:
         rep = evaluate(args.weights, split=args.split, n=args.n, seeds=args.seeds, steps=args.steps, cfg=args.cfg,
-                       batch=args.batch, out_dir=args.out, threads=args.threads, register=args.register)
+                       batch=args.batch, out_dir=args.out, threads=args.threads, register=args.register,
+                       lina=args.lina, ablate=tuple(args.ablate), mode=args.mode)
     except LinaError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
@@ -106,6 +116,7 @@ def eval_main(args) -> int:
               f"against the samples' own layouts {100 * rep['score_fixed_layout']:.1f}%")]
     for c, v in sorted(rep["per_category"].items()):
         lines.append(f"  {c:12s} {100 * v['score']:5.1f}%  (n={v['n']})")
+    lines.append(f"LINA {rep['lina']['setting']}; {rep['nfe_per_image']:.1f} model evaluations per image")
     lines.append(f"report {rep['report']}; contact sheet {rep['contact_sheet']}")
     _emit(args, rep, "\n".join(lines))
     return 0

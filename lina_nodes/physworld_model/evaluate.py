@@ -123,7 +123,13 @@ def score_images(images, records: list, seed_index: list | None = None, register
 
 def evaluate(weights, split: str = "id", n: int = 50, seeds: int = 1, steps: int | None = None,
              cfg: float | None = None, batch: int = 16, out_dir="out/physworld_eval", threads: int = 1,
-             sheet_rows: int = 24, bundle: PhysWorldBundle | None = None, register: int = DEFAULT_K) -> dict:
+             sheet_rows: int = 24, bundle: PhysWorldBundle | None = None, register: int = DEFAULT_K,
+             lina: str = "off", ablate=(), mode: str = "", comfy: bool = False) -> dict:
+    """Generate ``n`` prompts of a split x ``seeds`` and judge them; JSON report + contact sheet.
+    ``lina`` off | prior: sample through ComfyUI's own sampler in this process with the LINA Guider and
+    Causal Scheduler (``inprocess_sampler``); ``ablate`` removes components (prompt, latent, schedule);
+    ``mode`` overrides the plan's (add | substitute). ``comfy=True`` uses that path with LINA off too
+    (the plain path gives the same images, faster, batched)."""
     if split not in SPLITS:
         raise LinaError(f"unknown split {split!r}", field="split", fix="use id or ood.")
     if n < 1 or seeds < 1:
@@ -140,7 +146,31 @@ def evaluate(weights, split: str = "id", n: int = 50, seeds: int = 1, steps: int
     prompts = [s.record["prompt"] for s in samples]
     jobs = [(i, k) for k in range(seeds) for i in range(n)]
     t1 = time.perf_counter()
-    imgs = generate(b, [prompts[i] for i, _ in jobs], [seed_for(i, k) for i, k in jobs], steps, cfg, size, batch)
+    lina_info = None
+    if lina == "off" and not ablate and not mode and not comfy:
+        imgs = generate(b, [prompts[i] for i, _ in jobs], [seed_for(i, k) for i, k in jobs], steps, cfg, size, batch)
+        nfe = [steps * (1 if cfg == 1.0 else 2)] * len(jobs)
+    else:
+        if lina == "off" and (ablate or mode):
+            raise LinaError("--ablate and --mode need --lina prior.", field="lina", fix="add --lina prior.")
+        from ..inprocess_sampler import InProcessSampler
+
+        smp = InProcessSampler.physworld(b.path)
+        imgs, nfe, plans = [], [], []
+        for i, k in jobs:
+            r = smp.sample(prompts[i], seed_for(i, k), steps=steps, cfg=cfg, size=size, lina=lina,
+                           ablate=tuple(ablate), mode=mode)
+            imgs.append(r.image)
+            nfe.append(r.nfe)
+            if r.plan is not None and k == 0:
+                plans.append(r.plan)
+        imgs = np.stack(imgs)
+        if plans:
+            lina_info = {"setting": lina, "ablate": sorted(ablate), "mode": mode or plans[0].mode,
+                         "window_end": sorted({p.window_end for p in plans}),
+                         "early_share": [float(np.min([p.early_share for p in plans])),
+                                         float(np.max([p.early_share for p in plans]))],
+                         "no_op_plans": sum(p.latent_strength == 0 for p in plans)}
     t_gen = time.perf_counter() - t1
     scores = score_images(imgs, [samples[i].record for i, _ in jobs], [k for _, k in jobs], register=register)
     for d, (i, k) in zip(scores["images_detail"], jobs):
@@ -148,14 +178,16 @@ def evaluate(weights, split: str = "id", n: int = 50, seeds: int = 1, steps: int
     ref_scores = [judge(s.image, s.record["csg"]).score for s in samples]
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    tag = f"{split}_n{n}_s{seeds}"
+    tag = f"{split}_n{n}_s{seeds}" + ("" if lina == "off" else f"_lina-{lina}") + \
+        "".join(f"_no-{a}" for a in sorted(ablate)) + (f"_{mode}" if mode else "")
     rows = []
     for i in range(min(n, sheet_rows)):
         rows.append([samples[i].image] + [imgs[k * n + i] for k in range(seeds)])
     sheet = contact_sheet(rows, out / f"contact_{tag}.png")
     rep = {
         "weights": str(b.path), "split": split, "n": n, "seeds": seeds, "images": len(jobs), "steps": steps,
-        "cfg": cfg, "sampler": "euler", "scheduler": sc.get("scheduler", "simple"), "size": size,
+        "cfg": cfg, "lina": lina_info or {"setting": "off"}, "nfe_per_image": float(np.mean(nfe)),
+        "sampler": "euler", "scheduler": sc.get("scheduler", "simple"), "size": size,
         **{k: v for k, v in scores.items() if k != "images_detail"},
         "reference_score": float(np.mean(ref_scores)),
         "train": json.loads(b.metadata.get("train", "{}")),

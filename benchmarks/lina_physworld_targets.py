@@ -1,0 +1,99 @@
+"""LINA on PhysWorld: the issue-6 quality targets, measured and printed.
+
+    .venv/bin/python benchmarks/lina_physworld_targets.py [--n 100] [--seeds 2] [--weights W] [--out DIR]
+
+Runs `lina physworld eval` (same code) on the out-of-distribution and in-distribution splits for:
+the plain sampler (LINA off, 20 steps), LINA with the training-free prior in substitute mode (same
+model evaluations), LINA prior with the latent guidance term (extra evaluations, counted), each
+ablation of the guided variant (no prompt edit, no latent term, no causal schedule), and a plain
+sampler with as many evaluations as the guided variant (more steps). Prints a table, the targets
+(OOD +15 points at equal evaluations, half the ID/OOD gap closed, ID within 1 point, colour within
+1 point) and writes targets.json. Exit code 0 whatever the outcome (it is a measurement).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from lina_nodes.physworld_model.cli import DEFAULT_WEIGHTS  # noqa: E402
+from lina_nodes.physworld_model.evaluate import evaluate  # noqa: E402
+
+VARIANTS = [  # name, kwargs for evaluate
+    ("off", {}),
+    ("lina_substitute", {"lina": "prior", "mode": "substitute"}),
+    ("lina_guided", {"lina": "prior", "mode": "add"}),
+    ("guided_no_prompt", {"lina": "prior", "mode": "add", "ablate": ("prompt",)}),
+    ("guided_no_latent", {"lina": "prior", "mode": "add", "ablate": ("latent",)}),
+    ("guided_no_schedule", {"lina": "prior", "mode": "add", "ablate": ("schedule",)}),
+]
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--weights", default=str(DEFAULT_WEIGHTS))
+    ap.add_argument("--n", type=int, default=100, help="prompts per split")
+    ap.add_argument("--seeds", type=int, default=2)
+    ap.add_argument("--splits", default="ood,id")
+    ap.add_argument("--variants", default=",".join(v for v, _ in VARIANTS) + ",off_equal_nfe")
+    ap.add_argument("--out", default="out/lina_targets")
+    args = ap.parse_args()
+    want = args.variants.split(",")
+    res: dict = {}
+    for split in args.splits.split(","):
+        res[split] = {}
+        guided_nfe = None
+        for name, kw in VARIANTS + [("off_equal_nfe", None)]:
+            if name not in want:
+                continue
+            if kw is None:   # plain sampler with the guided variant's evaluations: more steps
+                if guided_nfe is None:
+                    continue
+                kw = {"steps": max(2, round(guided_nfe / 2))}
+            t = time.perf_counter()
+            r = evaluate(args.weights, split=split, n=args.n, seeds=args.seeds, out_dir=f"{args.out}/{name}", **kw)
+            row = {"score": r["score"], "colour": r["per_constraint_kind"].get("color", {}).get("pass"),
+                   "nfe": r["nfe_per_image"], "per_seed": r["per_seed"], "steps": r["steps"],
+                   "per_rule": {k: v["score"] for k, v in r["per_rule"].items()},
+                   "per_category": {k: v["score"] for k, v in r["per_category"].items()},
+                   "seconds": round(time.perf_counter() - t, 1), "report": r["report"]}
+            if name == "lina_guided":
+                guided_nfe = r["nfe_per_image"]
+            res[split][name] = row
+            print(f"{split:4s} {name:20s} score {100 * row['score']:5.1f}%  colour {100 * (row['colour'] or 0):5.1f}%  "
+                  f"NFE {row['nfe']:5.1f}  seeds {[round(100 * s, 1) for s in row['per_seed']]}  ({row['seconds']} s)",
+                  flush=True)
+    checks = {}
+    o, i = res.get("ood", {}), res.get("id", {})
+    if "off" in o and "lina_substitute" in o:
+        d = o["lina_substitute"]["score"] - o["off"]["score"]
+        checks["ood_gain_equal_nfe_points"] = round(100 * d, 2)
+        checks["ood_gain_>=15"] = d >= 0.15
+        if "off" in i:
+            gap = i["off"]["score"] - o["off"]["score"]
+            checks["gap_points"] = round(100 * gap, 2)
+            checks["gap_closed_share"] = round(d / gap, 3) if gap > 0 else None
+            checks["closes_half_gap"] = gap > 0 and d >= gap / 2
+    if "off" in i and "lina_substitute" in i:
+        checks["id_change_points"] = round(100 * (i["lina_substitute"]["score"] - i["off"]["score"]), 2)
+        checks["id_within_1"] = checks["id_change_points"] >= -1.0
+    if "off" in o and "lina_substitute" in o and o["off"]["colour"] is not None:
+        checks["colour_change_points"] = round(100 * (o["lina_substitute"]["colour"] - o["off"]["colour"]), 2)
+        checks["colour_within_1"] = abs(checks["colour_change_points"]) <= 1.0
+    if "off_equal_nfe" in o and "lina_guided" in o:
+        checks["guided_vs_equal_nfe_points"] = round(100 * (o["lina_guided"]["score"] - o["off_equal_nfe"]["score"]), 2)
+    print("targets:", json.dumps(checks, indent=1))
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "targets.json").write_text(json.dumps({"args": vars(args), "results": res, "checks": checks}, indent=2))
+    print(f"written {out / 'targets.json'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

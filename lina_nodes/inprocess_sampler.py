@@ -1,0 +1,189 @@
+"""Sample a ComfyUI model in this process with the code the nodes run (no server): the tool behind
+``lina physworld eval --lina`` and ``lina knee``.
+
+``InProcessSampler.physworld(weights)`` loads the embedded model through the LINA PhysWorld Loader's
+own function; ``InProcessSampler.checkpoint(path)`` any checkpoint ComfyUI's loader reads. ``sample``
+runs ComfyUI's Euler sampler through a CFGGuider (LINA off) or the LINA Guider with the plan LINA Plan
+builds from the prompt's parsed CSG and the plan-driven Causal Scheduler (LINA on), counts the model
+evaluations, and can record the predicted clean image at every step (x0 probe) or start from another
+prompt and swap to the real one at a given progress (prompt swap, via ComfyUI's timestep ranges).
+The noise is ComfyUI's for the seed, so an image equals what KSampler draws for the same settings.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+
+from .comfy_inprocess import import_comfy
+from .errors import LinaError
+
+ABLATIONS = ("prompt", "latent", "schedule")
+
+
+@dataclass
+class SampleResult:
+    image: np.ndarray                       # uint8 HxWx3
+    nfe: int                                # model evaluations, counted per image in the batch
+    probes: list = field(default_factory=list)   # [(progress, uint8 HxWx3 of the predicted clean image)]
+    plan: object = None
+
+
+def _uint8(img: torch.Tensor) -> np.ndarray:
+    """ComfyUI IMAGE [B, H, W, C] 0..1 -> uint8 HxWx3 (as SaveImage: truncation)."""
+    return (img[0, ..., :3].detach().clamp(0, 1).cpu().numpy() * 255.0).clip(0, 255).astype(np.uint8)
+
+
+class InProcessSampler:
+    def __init__(self, model, clip, vae, name: str = ""):
+        import_comfy()
+        self.model, self.clip, self.vae, self.name = model, clip, vae, name
+        self.ms = model.get_model_object("model_sampling")
+        self._neg = {}
+
+    # ---- loading ---------------------------------------------------------------------------------
+    @classmethod
+    def physworld(cls, weights) -> "InProcessSampler":
+        import_comfy()
+        from .comfy_nodes.physworld_loader import build_comfy_objects
+
+        m, c, v = build_comfy_objects(weights)
+        return cls(m, c, v, name=str(weights))
+
+    @classmethod
+    def checkpoint(cls, path) -> "InProcessSampler":
+        import_comfy()
+        import comfy.sd
+
+        try:
+            out = comfy.sd.load_checkpoint_guess_config(str(path), output_vae=True, output_clip=True)
+        except Exception as e:  # noqa: BLE001 - ComfyUI raises many kinds; name the file
+            raise LinaError(f"{path}: ComfyUI could not load this checkpoint ({e}).", field="checkpoint",
+                            fix="pass a .safetensors checkpoint with model, text encoder and VAE.") from None
+        if out[1] is None or out[2] is None:
+            raise LinaError(f"{path} has no text encoder or no VAE.", field="checkpoint",
+                            fix="use a full checkpoint (model + CLIP + VAE).")
+        return cls(out[0], out[1], out[2], name=str(path))
+
+    # ---- helpers ---------------------------------------------------------------------------------
+    def encode(self, text: str):
+        return self.clip.encode_from_tokens_scheduled(self.clip.tokenize(text))
+
+    def negative(self, text: str = ""):
+        if text not in self._neg:
+            self._neg[text] = self.encode(text)
+        return self._neg[text]
+
+    def latent_shape(self, size: int) -> tuple:
+        """(1, C, H, W) of an empty image latent of ``size`` pixels for this model and VAE."""
+        ch = int(getattr(self.model.model.latent_format, "latent_channels", 4))
+        ds = int(self.vae.spacial_compression_encode())
+        if size % ds:
+            raise LinaError(f"size {size} is not a multiple of this VAE's {ds}x downscale.", field="size")
+        return (1, ch, size // ds, size // ds)
+
+    def progress_of(self, sigma: float) -> float:
+        """Denoising progress p with model_sampling.percent_to_sigma(p) == sigma (bisection)."""
+        lo, hi = 0.0, 1.0
+        for _ in range(40):
+            mid = (lo + hi) / 2
+            if float(self.ms.percent_to_sigma(mid)) > sigma:
+                lo = mid
+            else:
+                hi = mid
+        return (lo + hi) / 2
+
+    def base_sigmas(self, steps: int, scheduler: str = "simple") -> torch.Tensor:
+        import comfy.samplers
+
+        return comfy.samplers.calculate_sigmas(self.ms, scheduler, steps).cpu()
+
+    # ---- sampling ----------------------------------------------------------------------------------
+    def sample(self, *args, **kwargs) -> SampleResult:
+        """One image; see ``_sample`` for the arguments. Runs under ``torch.inference_mode`` as ComfyUI does."""
+        with torch.inference_mode():
+            return self._sample(*args, **kwargs)
+
+    def _sample(self, prompt: str, seed: int, steps: int = 20, cfg: float = 4.0, size: int = 64,
+               lina: str = "off", ablate=(), mode: str = "", csg=None, sampler: str = "euler",
+               scheduler: str = "simple", probe: bool = False, swap_from: str | None = None,
+               swap_at: float = 0.0, negative: str = "", prompt_scale: float = 1.0,
+               latent_scale: float = 1.0) -> SampleResult:
+        """One image. ``lina``: "off" or "prior" (training-free plan from the prompt's parsed CSG, or
+        ``csg`` if given). ``ablate``: components to remove (prompt: no physics-subspace edit, c' is
+        the raw causal completion; latent: no latent term; schedule: the base scheduler). ``mode``:
+        override the plan's mode (add / substitute); ``prompt_scale`` / ``latent_scale`` scale the plan's
+        strengths as LINA Plan's inputs do. ``swap_from``: sample with this prompt until
+        progress ``swap_at``, then with ``prompt``."""
+        import comfy.sample
+        import comfy.samplers
+
+        from .comfy_nodes.intervention_nodes import EDIT_KEY, LinaGuider, build_plan
+        from .comfy_nodes.scheduler import causal_sigmas
+
+        bad = set(ablate) - set(ABLATIONS)
+        if bad:
+            raise LinaError(f"unknown ablation(s) {sorted(bad)}.", field="ablate", fix=f"use {', '.join(ABLATIONS)}.")
+        if lina not in ("off", "prior"):
+            raise LinaError(f"unknown LINA setting {lina!r}.", field="lina",
+                            fix="use off or prior (the learned adapter comes with the adapter issue).")
+        model = self.model.clone()
+        count = [0]
+
+        def counter(apply_model, args):
+            count[0] += int(args["input"].shape[0])
+            return apply_model(args["input"], args["timestep"], **args["c"])
+
+        model.set_model_unet_function_wrapper(counter)
+        neg = self.negative(negative)
+        plan = None
+        if lina == "off":
+            positive = self.encode(prompt)
+            guider = comfy.samplers.CFGGuider(model)
+            guider.set_conds(positive, neg)
+            sigmas = self.base_sigmas(steps, scheduler)
+        else:
+            from .csg import parse
+
+            g = csg if csg is not None else parse(prompt)
+            plan, positive, lina_positive = build_plan(g, self.clip,
+                                                       prompt_scale=0.0 if "prompt" in ablate else prompt_scale,
+                                                       latent_scale=latent_scale, mode=mode)
+            if "latent" in ablate:
+                plan = plan.with_(latent_strength=0.0)
+            guider = LinaGuider(model, plan)
+            guider.set_conds(positive, neg, lina_positive)
+            if "schedule" in ablate:
+                sigmas = self.base_sigmas(steps, scheduler)
+            else:
+                sigmas = causal_sigmas(model, scheduler, steps, plan.window_end, plan.early_share, 1.0)[1]
+        if swap_from is not None:
+            if not 0.0 <= swap_at <= 1.0:
+                raise LinaError(f"swap_at must be in [0, 1], got {swap_at}.", field="swap_at")
+            # swap_from for progress < swap_at, the prompt from swap_at on (no step sees both)
+            first = [] if swap_at <= 0.0 else \
+                [[t, {**d, "start_percent": 0.0, "end_percent": max(0.0, swap_at - 1e-4)}] for t, d in self.encode(swap_from)]
+            second = [] if swap_at >= 1.0 else \
+                [[t, {**d, "start_percent": swap_at, "end_percent": 1.0}] for t, d in positive]
+            guider.conds = {}
+            conds = {"positive": first + second, "negative": neg}
+            if lina != "off":
+                conds[EDIT_KEY] = lina_positive
+            guider.inner_set_conds(conds)
+        guider.set_cfg(cfg)
+        shape = self.latent_shape(size)
+        noise = torch.randn(shape, generator=torch.Generator().manual_seed(int(seed)))
+        latent = torch.zeros(shape)
+        probes = []
+
+        def callback(step, x0, x, total):
+            if probe:
+                sig = float(sigmas[step])
+                probes.append((self.progress_of(sig), _uint8(self.vae.decode(x0))))
+
+        out = guider.sample(noise, latent, comfy.samplers.sampler_object(sampler), sigmas, callback=callback,
+                            disable_pbar=True, seed=int(seed))
+        img = _uint8(self.vae.decode(out))
+        return SampleResult(img, count[0], probes, plan)
+

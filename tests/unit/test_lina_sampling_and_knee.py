@@ -1,0 +1,132 @@
+"""In-process sampling with the nodes' code (LINA off / prior, ablations, prompt swap, x0 probe), the
+knee harness and `lina knee` / `lina physworld eval --lina`, on the shipped PhysWorld model and a tiny
+SD1.5 checkpoint."""
+from __future__ import annotations
+
+import json
+import textwrap
+
+import numpy as np
+import pytest
+import torch
+
+from lina_nodes.cli import main as lina_main
+from lina_nodes.errors import LinaError
+from lina_nodes.inprocess_sampler import InProcessSampler
+from lina_nodes.knee_probe import measure
+from lina_nodes.physworld_model.cli import DEFAULT_WEIGHTS
+from lina_nodes.physworld_model.evaluate import generate
+from lina_nodes.physworld_model.model import load_bundle
+
+PROMPT = "a small red cone lit by a lamp from the right"
+
+
+@pytest.fixture(scope="module")
+def pw():
+    torch.set_num_threads(1)
+    return InProcessSampler.physworld(DEFAULT_WEIGHTS)
+
+
+def test_lina_off_is_the_eval_sampler_image(pw):
+    r = pw.sample(PROMPT, 3)
+    ref = generate(load_bundle(DEFAULT_WEIGHTS), [PROMPT], [3])[0]
+    assert np.array_equal(r.image, ref)
+    assert r.nfe == 40 and r.plan is None
+
+
+def test_lina_prior_counts_its_extra_evaluations_and_substitute_spends_none(pw):
+    off = pw.sample(PROMPT, 3)
+    add = pw.sample(PROMPT, 3, lina="prior", mode="add")
+    sub = pw.sample(PROMPT, 3, lina="prior", mode="substitute")
+    assert add.plan is not None and add.plan.latent_strength > 0
+    assert 40 < add.nfe < 60              # one extra evaluation per step inside the early window only
+    assert sub.nfe == 40
+    assert not np.array_equal(add.image, off.image)
+    no_sched = pw.sample(PROMPT, 3, lina="prior", ablate=("schedule", "latent"))
+    assert np.array_equal(no_sched.image, off.image)   # every component removed: the plain sampler
+
+
+def test_bad_settings_are_user_errors(pw):
+    with pytest.raises(LinaError, match="ablation"):
+        pw.sample(PROMPT, 0, lina="prior", ablate=("colour",))
+    with pytest.raises(LinaError, match="LINA setting"):
+        pw.sample(PROMPT, 0, lina="adapter")
+    with pytest.raises(LinaError, match="swap_at"):
+        pw.sample(PROMPT, 0, swap_from="", swap_at=1.5)
+    with pytest.raises(LinaError, match="multiple"):
+        pw.latent_shape(65) if pw.vae.spacial_compression_encode() > 1 else (_ for _ in ()).throw(
+            LinaError("not a multiple"))
+
+
+def test_prompt_swap_and_x0_probe(pw):
+    plain = pw.sample(PROMPT, 5)
+    assert np.array_equal(pw.sample(PROMPT, 5, swap_from="", swap_at=0.0).image, plain.image)
+    empty = pw.sample("", 5)
+    assert np.array_equal(pw.sample(PROMPT, 5, swap_from="", swap_at=1.0).image, empty.image)
+    r = pw.sample(PROMPT, 5, probe=True)
+    prog = [p for p, _ in r.probes]
+    assert len(prog) == 20 and prog[0] == pytest.approx(0.0, abs=1e-6) and all(np.diff(prog) > 0)
+    assert r.probes[-1][1].shape == (64, 64, 3)
+
+
+def test_knee_measure_and_judge_errors(pw):
+    rep = measure(pw, [PROMPT, "a small blue ball on a table"], lambda img, i: float(img.mean() / 255.0),
+                  steps=6, swaps=(0.0, 0.5, 1.0))
+    assert len(rep["x0_probe"]["score"]) == len(rep["x0_probe"]["progress"]) == 7
+    assert rep["prompt_swap"]["progress"] == [0.0, 0.5, 1.0]
+    assert rep["recommended_window_end"] is None or 0.0 <= rep["recommended_window_end"] <= 1.0
+    with pytest.raises(LinaError, match="non-finite"):
+        measure(pw, [PROMPT], lambda img, i: float("nan"), steps=4, swaps=(0, 0.5, 1))
+    with pytest.raises(LinaError, match="not a number"):
+        measure(pw, [PROMPT], lambda img, i: "good", steps=4, swaps=(0, 0.5, 1))
+    with pytest.raises(LinaError, match="swap points"):
+        measure(pw, [PROMPT], lambda img, i: 0.5, steps=4, swaps=(0, 1))
+
+
+def test_cli_knee_on_physworld(tmp_path, capsys):
+    rc = lina_main(["--json", "knee", "--n", "2", "--steps", "6", "--swaps", "0,0.5,1", "--out", str(tmp_path)])
+    assert rc == 0
+    rep = json.loads(capsys.readouterr().out)
+    assert rep["judge"].startswith("physworld") and (tmp_path / "knee.json").is_file()
+    assert all(0.0 <= s <= 1.0 for s in rep["x0_probe"]["score"])
+
+
+def test_cli_knee_on_a_checkpoint_with_a_user_judge(tmp_path, capsys, monkeypatch):
+    from lina_nodes.comfy_runtime import find_comfyui
+    from lina_nodes.devtools.tiny_models import build
+
+    rep = build(find_comfyui(), tmp_path / "models", roles=["sd15_ckpt"])
+    ckpt = tmp_path / "models" / rep["files"]["sd15_ckpt"]
+    (tmp_path / "my_judge.py").write_text(textwrap.dedent("""
+        def brightness(image, prompt):
+            return float(image.mean()) / 255.0
+    """))
+    (tmp_path / "prompts.txt").write_text("a red ball\na blue cube\n")
+    monkeypatch.chdir(tmp_path)
+    rc = lina_main(["--json", "knee", "--checkpoint", str(ckpt), "--judge", "my_judge:brightness", "--prompts",
+                    "prompts.txt", "--steps", "3", "--swaps", "0,0.5,1", "--out", str(tmp_path / "k")])
+    assert rc == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["prompts"] == 2 and out["judge"] == "my_judge:brightness"
+    # errors a user can fix
+    assert lina_main(["knee", "--checkpoint", str(ckpt)]) != 0
+    assert "needs --judge" in capsys.readouterr().err
+    assert lina_main(["knee", "--judge", "my_judge:nothing", "--prompts", "prompts.txt"]) != 0
+    assert "my_judge:nothing" in capsys.readouterr().err
+    bad = tmp_path / "bad.safetensors"
+    bad.write_bytes(b"not a checkpoint")
+    assert lina_main(["knee", "--checkpoint", str(bad), "--judge", "my_judge:brightness", "--prompts",
+                      "prompts.txt"]) != 0
+    assert "bad.safetensors" in capsys.readouterr().err
+
+
+def test_cli_eval_with_lina(tmp_path, capsys):
+    rc = lina_main(["--json", "physworld", "eval", "--split", "ood", "--n", "2", "--lina", "prior", "--mode",
+                    "substitute", "--out", str(tmp_path)])
+    assert rc == 0
+    rep = json.loads(capsys.readouterr().out)
+    assert rep["lina"]["setting"] == "prior" and rep["lina"]["mode"] == "substitute"
+    assert rep["nfe_per_image"] == 40.0
+    assert "_lina-prior" in rep["report"]
+    assert lina_main(["physworld", "eval", "--n", "1", "--ablate", "latent", "--out", str(tmp_path)]) != 0
+    assert "--lina prior" in capsys.readouterr().err
