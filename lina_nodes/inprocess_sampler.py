@@ -40,7 +40,7 @@ class InProcessSampler:
         import_comfy()
         self.model, self.clip, self.vae, self.name = model, clip, vae, name
         self.ms = model.get_model_object("model_sampling")
-        self._neg = {}
+        self._enc, self._plans = {}, {}
 
     # ---- loading ---------------------------------------------------------------------------------
     @classmethod
@@ -68,12 +68,29 @@ class InProcessSampler:
 
     # ---- helpers ---------------------------------------------------------------------------------
     def encode(self, text: str):
-        return self.clip.encode_from_tokens_scheduled(self.clip.tokenize(text))
+        """CLIPTextEncode, cached per text as ComfyUI caches a node whose inputs did not change."""
+        if text not in self._enc:
+            if len(self._enc) > 512:
+                self._enc.clear()
+            self._enc[text] = self.clip.encode_from_tokens_scheduled(self.clip.tokenize(text))
+        return self._enc[text]
 
     def negative(self, text: str = ""):
-        if text not in self._neg:
-            self._neg[text] = self.encode(text)
-        return self._neg[text]
+        return self.encode(text)
+
+    def plan_for(self, prompt: str, csg=None, prompt_scale: float = 1.0, latent_scale: float = 1.0, mode: str = ""):
+        """LINA Plan's outputs (plan, positive, lina_positive) for a prompt, cached like the node."""
+        from .comfy_nodes.intervention_nodes import build_plan
+        from .csg import parse
+
+        key = (prompt, None if csg is None else csg.to_json(), prompt_scale, latent_scale, mode)
+        if key not in self._plans:
+            if len(self._plans) > 512:
+                self._plans.clear()
+            g = csg if csg is not None else parse(prompt)
+            self._plans[key] = build_plan(g, self.clip, prompt_scale=prompt_scale, latent_scale=latent_scale,
+                                          mode=mode)
+        return self._plans[key]
 
     def latent_shape(self, size: int) -> tuple:
         """(1, C, H, W) of an empty image latent of ``size`` pixels for this model and VAE."""
@@ -119,7 +136,7 @@ class InProcessSampler:
         import comfy.sample
         import comfy.samplers
 
-        from .comfy_nodes.intervention_nodes import EDIT_KEY, LinaGuider, build_plan
+        from .comfy_nodes.intervention_nodes import EDIT_KEY, LinaGuider
         from .comfy_nodes.scheduler import causal_sigmas
 
         bad = set(ablate) - set(ABLATIONS)
@@ -144,12 +161,8 @@ class InProcessSampler:
             guider.set_conds(positive, neg)
             sigmas = self.base_sigmas(steps, scheduler)
         else:
-            from .csg import parse
-
-            g = csg if csg is not None else parse(prompt)
-            plan, positive, lina_positive = build_plan(g, self.clip,
-                                                       prompt_scale=0.0 if "prompt" in ablate else prompt_scale,
-                                                       latent_scale=latent_scale, mode=mode)
+            plan, positive, lina_positive = self.plan_for(prompt, csg, 0.0 if "prompt" in ablate else prompt_scale,
+                                                          latent_scale, mode)
             if "latent" in ablate:
                 plan = plan.with_(latent_strength=0.0)
             guider = LinaGuider(model, plan)
