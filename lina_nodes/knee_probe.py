@@ -10,8 +10,9 @@ Two curves, both judged on images, for any model ``InProcessSampler`` can load a
   for the prompt to set the structure, and falls once structure is fixed.
 
 The knee of each curve (``intervention.knee``) and the progress where the swap curve has lost half
-its height are reported; the swap knee is the recommended early-window end ``beta`` (the plan's
-``window_end``): past it, the prompt no longer decides the layout.
+its height are reported. That half-drop point is the recommended early-window end ``beta`` (the
+plan's ``window_end``): past it the prompt has lost most of its say over the structure (the swap
+curve's Kneedle knee marks where it has lost all of it, too late for an intervention).
 """
 from __future__ import annotations
 
@@ -68,7 +69,7 @@ def measure(sampler, prompts: list, judge: Callable, seeds: int = 1, steps: int 
                      "knee": k_x0, "reach_90": reach(x0_prog, x0_mean, 0.9)},
         "prompt_swap": {"progress": swaps, "score": [round(s, 4) for s in swap_mean], "knee": k_swap,
                         "half_drop": half},
-        "recommended_window_end": k_swap,
+        "recommended_window_end": half,
         "seconds": round(time.perf_counter() - t0, 1),
     }
 

@@ -33,6 +33,7 @@ FAMILY_KNEES: dict[str, float] = {
     "sdxl": 0.20,  # [ours]
     "wan21": 0.20,  # [ours]
     "wan22": 0.20,  # [ours]
+    "physworld": 0.35,  # [ours] measured: `lina knee --n 24` on the shipped model (prompt-swap half drop)
     "default": 0.20,  # [ours]
 }
 DEFAULT_RHO = 0.35
@@ -48,6 +49,7 @@ _CONFIG_FAMILIES = {
     "WAN21_T2V": "wan21", "WAN21_I2V": "wan21", "WAN21_FunControl2V": "wan21", "WAN21_Vace": "wan21",
     "WAN21_Camera": "wan21", "WAN22_T2V": "wan22", "WAN22": "wan22", "WAN22_S2V": "wan22",
     "WAN22_Camera": "wan22", "WAN22_Animate": "wan22",
+    "PhysWorldConfig": "physworld",
 }
 
 

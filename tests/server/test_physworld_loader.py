@@ -6,6 +6,7 @@ pack's weights/ folder may hold no trained model yet), passed through the node's
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -25,6 +26,7 @@ CONFIG = {"text": TEXT, "denoiser": DEN,
           "diffusion": {"kind": "rectified_flow", "shift": 1.0, "t_logit_mean": 0.0, "t_logit_std": 1.0},
           "sample": {"steps": 20, "cfg": 4.0, "sampler": "euler", "scheduler": "simple"}}
 PROMPT = "a small red ball on a table"
+WORKFLOWS = Path(__file__).resolve().parents[1] / "workflows"
 
 
 @pytest.fixture(scope="module")
@@ -167,3 +169,22 @@ def test_default_weights_from_the_pack_folder(comfy):
     g["ld"]["inputs"] = {"weights": "physworld_default.safetensors"}   # weights_path left out
     files = comfy.output_files(comfy.run(g))
     assert load_png(files[0]).shape == (64, 64, 3)
+
+
+def test_lina_workflow_image_equals_the_lina_eval_sampler(comfy):
+    """The example LINA workflow (CSG Parse -> LINA Plan -> LINA Guider + plan-driven Causal Scheduler) on the
+    shipped model == `lina physworld eval --lina prior` (in-process sampler) for the same prompt and seed."""
+    from lina_nodes.inprocess_sampler import InProcessSampler
+    from lina_nodes.physworld_model.cli import DEFAULT_WEIGHTS
+    from lina_nodes.workflow_format import apply_sets
+
+    api = json.loads((WORKFLOWS / "physworld_lina_guider.api.json").read_text())
+    prompt = api["2"]["inputs"]["prompt"]
+    api = apply_sets(api, ["8.noise_seed=11", "12.filename_prefix=pw_lina_eq"])
+    got = load_png(comfy.output_files(comfy.run(api))[0])
+    s = InProcessSampler.physworld(DEFAULT_WEIGHTS)
+    want = s.sample(prompt, 11, lina="prior", mode="add")
+    assert want.plan.latent_strength > 0
+    assert np.abs(got.astype(int) - want.image.astype(int)).max() <= 1
+    off = s.sample(prompt, 11)
+    assert not np.array_equal(off.image, want.image)
