@@ -6,8 +6,9 @@ For one model, interleaved runs (plain, LINA substitute, LINA guided) of the sam
 seeds through ComfyUI's own sampler in this process (`inprocess_sampler`, the nodes' code):
 seconds per image, ratio to plain, model evaluations per image and their ratio. Text encoding and
 the plan (parse + LINA Plan: causal completion, subspace (cached per encoder), edit) are cached per
-prompt, as ComfyUI caches node outputs across seeds, and timed apart (once per prompt). Also checks that no second copy of the weights exists: every parameter of the sampled model
-is the same storage as the loaded one (LINA clones the ModelPatcher, never the weights), and the
+prompt, as ComfyUI caches node outputs across seeds, and timed apart (once per prompt). Also checks
+that no second copy of the weights exists: every parameter of the sampled model is the same storage
+as the loaded one (LINA clones the ModelPatcher, never the weights), and the
 process RSS before / after.
 Targets: substitute <= 1.05x plain; guided no more than its extra evaluations (time ratio <= NFE ratio).
 """

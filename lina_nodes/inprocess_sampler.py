@@ -175,8 +175,9 @@ class InProcessSampler:
             if not 0.0 <= swap_at <= 1.0:
                 raise LinaError(f"swap_at must be in [0, 1], got {swap_at}.", field="swap_at")
             # swap_from for progress < swap_at, the prompt from swap_at on (no step sees both)
+            end = max(0.0, swap_at - 1e-4)
             first = [] if swap_at <= 0.0 else \
-                [[t, {**d, "start_percent": 0.0, "end_percent": max(0.0, swap_at - 1e-4)}] for t, d in self.encode(swap_from)]
+                [[t, {**d, "start_percent": 0.0, "end_percent": end}] for t, d in self.encode(swap_from)]
             second = [] if swap_at >= 1.0 else \
                 [[t, {**d, "start_percent": swap_at, "end_percent": 1.0}] for t, d in positive]
             guider.conds = {}

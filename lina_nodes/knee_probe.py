@@ -87,7 +87,8 @@ def _score(judge, img, i) -> float:
 
 
 def format_report(rep: dict) -> str:
-    lines = [f"x0 probe (judge score of the predicted clean image) over {rep['prompts']} prompts x {rep['seeds']} seeds:"]
+    lines = [f"x0 probe (judge score of the predicted clean image) over {rep['prompts']} prompts x "
+             f"{rep['seeds']} seeds:"]
     for p, s in zip(rep["x0_probe"]["progress"], rep["x0_probe"]["score"]):
         lines.append(f"  progress {p:5.2f}  score {100 * s:5.1f}%  " + "#" * int(round(40 * s)))
     lines.append(f"  knee {_fmt(rep['x0_probe']['knee'])}; 90% of the rise by {_fmt(rep['x0_probe']['reach_90'])}")

@@ -51,7 +51,8 @@ def physworld_prompts(client: ComfyClient, base: Path, out: Path, n: int) -> dic
         imgs = {"plain": [], "lina": []}
         for i, sample in enumerate(samples):
             text = json.dumps(sample.record["prompt"])
-            a = _run_image(client, base, plain, [f"2.text={text}", f"5.seed={i}", f"7.filename_prefix=demo_{split}_{i}"])
+            a = _run_image(client, base, plain, [f"2.text={text}", f"5.seed={i}",
+                                                 f"7.filename_prefix=demo_{split}_{i}"])
             b = _run_image(client, base, lina, [f"2.prompt={text}", f"8.noise_seed={i}",
                                                 f"12.filename_prefix=demo_lina_{split}_{i}"])
             imgs["plain"].append(a)
@@ -107,7 +108,7 @@ def main() -> int:
             prompt = data if is_api_format(data) else ui_to_api(data, info)
             entry = client.run(prompt, timeout=600)
             files = []
-            for f in output_files(entry, base):
+            for f in (f for f in output_files(entry, base) if f["type"] == "output"):
                 dest = out / Path(p).stem / f["filename"]
                 dest.parent.mkdir(parents=True, exist_ok=True)
                 shutil.copy2(f["path"], dest)

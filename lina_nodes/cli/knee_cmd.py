@@ -68,7 +68,8 @@ def run(args: argparse.Namespace) -> int:
         if args.checkpoint and args.weights:
             raise CLIError("pass either --weights (PhysWorld) or --checkpoint, not both")
         if args.checkpoint and not args.judge:
-            raise CLIError("--checkpoint needs --judge MODULE:FUNCTION (the PhysWorld judge only reads PhysWorld scenes)")
+            raise CLIError("--checkpoint needs --judge MODULE:FUNCTION "
+                           "(the PhysWorld judge only reads PhysWorld scenes)")
         if args.judge:
             if not args.prompts:
                 raise CLIError("--judge needs --prompts FILE")

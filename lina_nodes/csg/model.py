@@ -1,6 +1,6 @@
 """CSG v1 data model: typed, immutable-in-spirit dataclasses with a lossless JSON round trip.
 
-The field names follow docs/sections/CSG_DATA_MODEL.md (shared with PhysWorld): they may be
+The field names follow docs/csg_data_model.md (shared with PhysWorld): they may be
 extended, never renamed or removed. ``CSG.from_dict`` / ``CSG.from_json`` validate against the
 JSON Schema in ``schema/csg-1.schema.json`` (plus graph checks such as unknown node ids) and raise
 ``CSGError`` naming the exact path, e.g. ``nodes[2].texture.color: expected a string``.

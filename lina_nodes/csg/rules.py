@@ -1,6 +1,6 @@
 """Apply the knowledge file's rules: add implied nodes (with hop depth), causal edges and constraints.
 
-A rule (see knowledge/physics.json and docs/sections/csg.md) matches one node ``a`` or a pair
+A rule (see knowledge/physics.json and docs/csg.md) matches one node ``a`` or a pair
 ``a``, ``b`` joined by a spatial edge (or any pair, ``"relation": "any"``), then adds one node,
 its edges and its constraints. Rules run in file order and see the nodes earlier rules added.
 """

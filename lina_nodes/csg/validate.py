@@ -244,4 +244,4 @@ def validate_dict(d: Any) -> None:
     errs = errors_of(d)
     if errs:
         more = f" (and {len(errs) - 1} more: {'; '.join(errs[1:])})" if len(errs) > 1 else ""
-        raise CSGError(errs[0] + more, fix="see docs/sections/csg.md or lina_nodes/csg/schema/csg-1.schema.json.")
+        raise CSGError(errs[0] + more, fix="see docs/csg.md or lina_nodes/csg/schema/csg-1.schema.json.")

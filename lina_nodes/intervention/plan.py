@@ -5,7 +5,7 @@ read by the prompt-space edit (``prompt_edit.py``), the latent guidance (``laten
 the causal schedule. It never holds tensors of the conditioning itself: the edited conditioning
 travels separately (a CONDITIONING in ComfyUI). Nothing here imports ComfyUI.
 
-Fields (see docs/sections/interventions.md):
+Fields (see docs/interventions.md):
   prompt_strength  alpha in c' = c + alpha * M_tok * P(c_causal - c)      [0, 4]
   token_weights    per-node weight of the prompt edit {node id: w in [0, 1]}
   latent_strength  lambda_0 of the early-window latent guidance             [0, 20]

@@ -1,4 +1,4 @@
-"""PhysWorld: the procedural world LINA is measured in (see docs/sections/physworld.md).
+"""PhysWorld: the procedural world LINA is measured in (see docs/physworld.md).
 
 Modules, one job each:
   scene       scene spec (JSON-able) and seeded samplers per category
