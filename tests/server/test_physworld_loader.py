@@ -181,7 +181,9 @@ def test_lina_workflow_image_equals_the_lina_eval_sampler(comfy):
     api = json.loads((WORKFLOWS / "physworld_lina_guider.api.json").read_text())
     prompt = api["2"]["inputs"]["prompt"]
     api = apply_sets(api, ["8.noise_seed=11", "12.filename_prefix=pw_lina_eq"])
-    got = load_png(comfy.output_files(comfy.run(api))[0])
+    saved = [f for f in comfy.output_files(comfy.run(api)) if "pw_lina_eq" in f.name]   # not the CSG preview
+    assert len(saved) == 1
+    got = load_png(saved[0])
     s = InProcessSampler.physworld(DEFAULT_WEIGHTS)
     want = s.sample(prompt, 11, lina="prior", mode="add")
     assert want.plan.latent_strength > 0
