@@ -98,6 +98,7 @@ class ComfyServer:
     python: str = sys.executable
     log_path: Path | None = None
     proc: subprocess.Popen | None = None
+    threads: int | None = None   # CPU threads for torch in the server (OMP/MKL); None = torch's default
 
     @property
     def url(self) -> str:
@@ -124,6 +125,12 @@ class ComfyServer:
         env.setdefault("HF_HUB_OFFLINE", "1")
         env.setdefault("DO_NOT_TRACK", "1")
         env["PYTHONUNBUFFERED"] = "1"
+        if self.threads is not None:
+            if int(self.threads) < 1:
+                raise ServerError(f"threads must be >= 1, got {self.threads}.", field="threads",
+                                  fix="pass a thread count of 1 or more (1 on a busy shared machine).")
+            for k in ("OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+                env[k] = str(int(self.threads))
         log = open(self.log_path, "w")
         self.proc = subprocess.Popen(
             self.command(), cwd=self.comfyui_dir, stdout=log, stderr=subprocess.STDOUT, env=env,

@@ -82,6 +82,8 @@ def main() -> int:
     ap.add_argument("--all-workflows", action="store_true",
                     help="also run the SD1.5 / Wan examples on tiny random-weight models (written first)")
     ap.add_argument("--prompts", type=int, default=8, help="PhysWorld prompts per split (id_test, ood_test)")
+    ap.add_argument("--threads", type=int, default=None,
+                    help="CPU threads for the server's torch (default: torch's; use 1 when other jobs run)")
     args = ap.parse_args()
     out = Path(args.out)
     base = out / "comfy-base"
@@ -98,7 +100,7 @@ def main() -> int:
             print(r.stderr, file=sys.stderr)
             return 1
     summary = {"workflows": []}
-    with ComfyServer(base_dir=base) as server:
+    with ComfyServer(base_dir=base, threads=args.threads) as server:
         print(f"ComfyUI with LINA at {server.url} (ready {time.perf_counter() - t0:.1f} s after start)")
         client = ComfyClient(server.url)
         info = client.object_info()

@@ -31,6 +31,8 @@ def register(sub) -> None:
     p.add_argument("--stop", action="store_true", help="stop the background server of this base directory")
     p.add_argument("--status", action="store_true", help="print whether a background server is running")
     p.add_argument("--timeout", type=float, default=120.0, help="seconds to wait for the server to answer")
+    p.add_argument("--threads", type=int, default=None,
+                   help="CPU threads for torch in the server (default: torch's; 1 on a busy shared machine)")
     p.set_defaults(func=run)
 
 
@@ -58,7 +60,8 @@ def start_server(args, base: Path, port=None, timeout=120.0):
     if getattr(args, "tiny_models", False):
         ensure_tiny_models(args, base)
     try:
-        return ComfyServer(base_dir=base, port=port, comfyui_dir=args.comfyui).start(timeout=timeout)
+        return ComfyServer(base_dir=base, port=port, comfyui_dir=args.comfyui,
+                           threads=getattr(args, "threads", None)).start(timeout=timeout)
     except LinaError as e:
         raise CLIError(str(e)) from e
 

@@ -56,11 +56,13 @@ def test_lina_run_reports_bad_set(comfy):
 
 def test_lina_comfy_background_status_stop(tmp_path):
     base = tmp_path / "base"
-    r = lina("--json", "comfy", "--background", "--base-dir", str(base), timeout=180)
+    r = lina("--json", "comfy", "--background", "--threads", "1", "--base-dir", str(base), timeout=180)
     assert r.returncode == 0, r.stderr
     info = json.loads(r.stdout)
     try:
         assert info["url"].startswith("http://127.0.0.1:") and is_ready(info["url"])
+        env = open(f"/proc/{info['pid']}/environ", "rb").read().split(b"\0")
+        assert b"OMP_NUM_THREADS=1" in env   # --threads reaches the server's torch
         st = json.loads(lina("--json", "comfy", "--status", "--base-dir", str(base)).stdout)
         assert st["running"] and st["pid"] == info["pid"]
         again = lina("comfy", "--background", "--base-dir", str(base))
@@ -115,3 +117,8 @@ def test_comfy_cli_launches_bundled_workspace_and_runs_pack_workflow(comfy, tmp_
         subprocess.run([comfy_cli, "--skip-prompt", "stop"], env=env, capture_output=True, text=True, timeout=60)
         if is_ready(url):  # belt and braces: find the server by its port and stop it
             subprocess.run(["pkill", "-f", f"--port {port}"], check=False)
+
+
+def test_lina_comfy_rejects_zero_threads(tmp_path):
+    r = lina("comfy", "--background", "--threads", "0", "--base-dir", str(tmp_path / "b"))
+    assert r.returncode != 0 and "threads" in r.stderr
