@@ -75,9 +75,6 @@ class InProcessSampler:
             self._enc[text] = self.clip.encode_from_tokens_scheduled(self.clip.tokenize(text))
         return self._enc[text]
 
-    def negative(self, text: str = ""):
-        return self.encode(text)
-
     def plan_for(self, prompt: str, csg=None, prompt_scale: float = 1.0, latent_scale: float = 1.0, mode: str = ""):
         """LINA Plan's outputs (plan, positive, lina_positive) for a prompt, cached like the node."""
         from .comfy_nodes.intervention_nodes import build_plan
@@ -136,7 +133,7 @@ class InProcessSampler:
         import comfy.sample
         import comfy.samplers
 
-        from .comfy_nodes.intervention_nodes import EDIT_KEY, LinaGuider
+        from .comfy_nodes.intervention_nodes import LinaGuider
         from .comfy_nodes.scheduler import causal_sigmas
 
         bad = set(ablate) - set(ABLATIONS)
@@ -145,6 +142,8 @@ class InProcessSampler:
         if lina not in ("off", "prior"):
             raise LinaError(f"unknown LINA setting {lina!r}.", field="lina",
                             fix="use off or prior (the learned adapter comes with the adapter issue).")
+        if swap_from is not None and not 0.0 <= swap_at <= 1.0:
+            raise LinaError(f"swap_at must be in [0, 1], got {swap_at}.", field="swap_at")
         model = self.model.clone()
         count = [0]
 
@@ -153,42 +152,38 @@ class InProcessSampler:
             return apply_model(args["input"], args["timestep"], **args["c"])
 
         model.set_model_unet_function_wrapper(counter)
-        neg = self.negative(negative)
+        neg = self.encode(negative)
         plan = None
         if lina == "off":
             positive = self.encode(prompt)
-            guider = comfy.samplers.CFGGuider(model)
-            guider.set_conds(positive, neg)
-            sigmas = self.base_sigmas(steps, scheduler)
         else:
             plan, positive, lina_positive = self.plan_for(prompt, csg, 0.0 if "prompt" in ablate else prompt_scale,
                                                           latent_scale, mode)
             if "latent" in ablate:
                 plan = plan.with_(latent_strength=0.0)
-            guider = LinaGuider(model, plan)
-            guider.set_conds(positive, neg, lina_positive)
-            if "schedule" in ablate:
-                sigmas = self.base_sigmas(steps, scheduler)
-            else:
-                sigmas = causal_sigmas(model, scheduler, steps, plan.window_end, plan.early_share, 1.0)[1]
         if swap_from is not None:
-            if not 0.0 <= swap_at <= 1.0:
-                raise LinaError(f"swap_at must be in [0, 1], got {swap_at}.", field="swap_at")
-            # swap_from for progress < swap_at, the prompt from swap_at on (no step sees both)
+            # swap_from for progress < swap_at, the prompt from swap_at on (ComfyUI timestep ranges; no step
+            # sees both)
             end = max(0.0, swap_at - 1e-4)
             first = [] if swap_at <= 0.0 else \
                 [[t, {**d, "start_percent": 0.0, "end_percent": end}] for t, d in self.encode(swap_from)]
             second = [] if swap_at >= 1.0 else \
                 [[t, {**d, "start_percent": swap_at, "end_percent": 1.0}] for t, d in positive]
-            guider.conds = {}
-            conds = {"positive": first + second, "negative": neg}
-            if lina != "off":
-                conds[EDIT_KEY] = lina_positive
-            guider.inner_set_conds(conds)
+            positive = first + second
+        if lina == "off":
+            guider = comfy.samplers.CFGGuider(model)
+            guider.set_conds(positive, neg)
+        else:
+            guider = LinaGuider(model, plan)
+            guider.set_conds(positive, neg, lina_positive)
+        if lina == "off" or "schedule" in ablate:
+            sigmas = self.base_sigmas(steps, scheduler)
+        else:
+            sigmas = causal_sigmas(model, scheduler, steps, plan.window_end, plan.early_share, 1.0)[1]
         guider.set_cfg(cfg)
         shape = self.latent_shape(size)
-        noise = torch.randn(shape, generator=torch.Generator().manual_seed(int(seed)))
         latent = torch.zeros(shape)
+        noise = comfy.sample.prepare_noise(latent, int(seed))   # KSampler's noise for this seed
         probes = []
 
         def callback(step, x0, x, total):

@@ -100,6 +100,7 @@ class _Ctx:
         self.reflected = {e.src for e in csg.edges if e.relation == "reflects" and e.src in self.colors}
         self.dy = self._horizon_shift()
         self._loc = {}
+        self._shadow_rows = {}
 
     # ---- global ------------------------------------------------------------------------
     def _horizon_shift(self) -> float:
@@ -445,8 +446,12 @@ def _support_top(cx, sup, loc):
 def _shadow_contact_row(cx, oid, loc):
     """Row (px) where the object's cast shadow meets the floor (the shadow is drawn from the contact
     point, so it anchors floor contact independently of the layout), or None without a shadow."""
-    if f"shadow_{oid}" not in cx.nodes:
-        return None
+    if oid not in cx._shadow_rows:   # asked by both the contact and the shadow check
+        cx._shadow_rows[oid] = _shadow_row(cx, oid, loc) if f"shadow_{oid}" in cx.nodes else None
+    return cx._shadow_rows[oid]
+
+
+def _shadow_row(cx, oid, loc):
     S = cx.S
     r0 = max(int(round(HORIZON * S + cx.dy)) + 1, int(loc["y0"]))
     sl = cx.win(loc["x0"] - 0.2 * S, r0, loc["x1"] + 0.2 * S, S)

@@ -24,7 +24,7 @@ import numpy as np
 
 from ..errors import PhysWorldError
 from .csg_build import to_csg
-from .judge import Judgement, judge
+from .judge import Judgement, _smooth, _to_float, judge
 from .render import render
 from .scene import Scene, sample_scene
 from .templates import prompt_for
@@ -32,6 +32,7 @@ from .templates import prompt_for
 DEFAULT_K = 256
 _FIT = 32            # registration compares images at 32 x 32
 _SEED_BASE = 900_000_000
+_LUMA = np.array([0.299, 0.587, 0.114], np.float32)
 
 
 def _o(o) -> dict:
@@ -87,10 +88,9 @@ def _as_scene(scene) -> Scene:
                          field="scene")
 
 
-def _smooth_small(img: np.ndarray) -> np.ndarray:
-    a = np.asarray(img, np.float32)
-    if a.dtype != np.float32 or a.max() > 1.5:
-        a = a / 255.0
+def _smooth_small(img) -> np.ndarray:
+    """Hue-blind registration features: (luminance, chroma) of the image averaged to 32 x 32, smoothed."""
+    a = _to_float(img)
     S = a.shape[0]
     if S != _FIT:
         if S % _FIT:
@@ -98,18 +98,14 @@ def _smooth_small(img: np.ndarray) -> np.ndarray:
                                  field="image")
         f = S // _FIT
         a = a.reshape(_FIT, f, _FIT, f, 3).mean((1, 3))
-    # colour-blind features (luminance, chroma): a wrongly coloured object still registers where it is
-    a = np.stack([a @ np.array([0.299, 0.587, 0.114], np.float32), a.max(-1) - a.min(-1)], -1)
-    p = np.pad(a, ((1, 1), (1, 1), (0, 0)), mode="edge")
-    v = 0.25 * p[:-2] + 0.5 * p[1:-1] + 0.25 * p[2:]
-    return 0.25 * v[:, :-2] + 0.5 * v[:, 1:-1] + 0.25 * v[:, 2:]
+    return _smooth(np.stack([a @ _LUMA, a.max(-1) - a.min(-1)], -1))
 
 
 @dataclass
 class Candidates:
     key: str
     scenes: list
-    fits: np.ndarray      # (k, 32, 32, 3) smoothed renders
+    fits: np.ndarray      # (k, 32, 32, 2) registration features of the renders
 
 
 _CACHE: dict = {}
@@ -141,11 +137,8 @@ def candidates(scene, k: int = DEFAULT_K) -> Candidates:
 
 def register(image, scene, k: int = DEFAULT_K) -> tuple[Scene, float]:
     """The candidate layout of ``scene``'s content nearest to ``image``, and its distance."""
-    img = np.asarray(image)
-    if img.ndim != 3 or img.shape[2] < 3 or img.shape[0] != img.shape[1]:
-        raise PhysWorldError(f"expected a square HxWx3 image, got shape {img.shape}", field="image")
+    x = _smooth_small(image)
     c = candidates(scene, k)
-    x = _smooth_small(img[..., :3])
     d = ((c.fits - x[None]) ** 2).mean((1, 2, 3))
     j = int(d.argmin())
     return c.scenes[j], float(d[j])

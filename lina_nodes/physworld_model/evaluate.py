@@ -124,12 +124,12 @@ def score_images(images, records: list, seed_index: list | None = None, register
 def evaluate(weights, split: str = "id", n: int = 50, seeds: int = 1, steps: int | None = None,
              cfg: float | None = None, batch: int = 16, out_dir="out/physworld_eval", threads: int = 1,
              sheet_rows: int = 24, bundle: PhysWorldBundle | None = None, register: int = DEFAULT_K,
-             lina: str = "off", ablate=(), mode: str = "", comfy: bool = False) -> dict:
+             lina: str = "off", ablate=(), mode: str = "") -> dict:
     """Generate ``n`` prompts of a split x ``seeds`` and judge them; JSON report + contact sheet.
     ``lina`` off | prior: sample through ComfyUI's own sampler in this process with the LINA Guider and
     Causal Scheduler (``inprocess_sampler``); ``ablate`` removes components (prompt, latent, schedule);
-    ``mode`` overrides the plan's (add | substitute). ``comfy=True`` uses that path with LINA off too
-    (the plain path gives the same images, faster, batched)."""
+    ``mode`` overrides the plan's (add | substitute). LINA off uses the batched plain sampler (the same
+    images, faster)."""
     if split not in SPLITS:
         raise LinaError(f"unknown split {split!r}", field="split", fix="use id or ood.")
     if n < 1 or seeds < 1:
@@ -147,7 +147,7 @@ def evaluate(weights, split: str = "id", n: int = 50, seeds: int = 1, steps: int
     jobs = [(i, k) for k in range(seeds) for i in range(n)]
     t1 = time.perf_counter()
     lina_info = None
-    if lina == "off" and not ablate and not mode and not comfy:
+    if lina == "off" and not ablate and not mode:
         imgs = generate(b, [prompts[i] for i, _ in jobs], [seed_for(i, k) for i, k in jobs], steps, cfg, size, batch)
         nfe = [steps * (1 if cfg == 1.0 else 2)] * len(jobs)
     else:
