@@ -1,6 +1,6 @@
 """LINA on PhysWorld: the issue-6 quality targets, measured and printed.
 
-    .venv/bin/python benchmarks/lina_physworld_targets.py [--n 100] [--seeds 2] [--weights W] [--out DIR]
+    .venv/bin/python benchmarks/lina_physworld_targets.py [--n 100] [--seeds 2] [--weights W] [--out DIR] [--edit-only]
 
 Runs `lina physworld eval` (same code) on the out-of-distribution and in-distribution splits for:
 the plain sampler (LINA off, 20 steps), LINA with the training-free prior in substitute mode (same
@@ -34,6 +34,21 @@ VARIANTS = [  # name, kwargs for evaluate
 ]
 
 
+def edit_size(weights, n: int) -> dict:
+    """How far LINA Plan's prompt edit moves the conditioning: |c' - c| / |c| over the first n OOD prompts."""
+    import numpy as np
+
+    from lina_nodes.inprocess_sampler import InProcessSampler
+    from lina_nodes.physworld_model.data import eval_samples
+
+    s = InProcessSampler.physworld(weights)
+    rel = []
+    for smp in eval_samples("ood_test", n):
+        _, pos, lpos = s.plan_for(smp.record["prompt"])
+        rel.append(float((lpos[0][0] - pos[0][0]).norm() / pos[0][0].norm()))
+    return {"prompts": len(rel), "median": float(np.median(rel)), "min": min(rel), "max": max(rel)}
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--weights", default=str(DEFAULT_WEIGHTS))
@@ -42,7 +57,13 @@ def main() -> int:
     ap.add_argument("--splits", default="ood,id")
     ap.add_argument("--variants", default=",".join(v for v, _ in VARIANTS) + ",off_equal_nfe")
     ap.add_argument("--out", default="out/lina_targets")
+    ap.add_argument("--edit-only", action="store_true", help="only print how far the prompt edit moves c")
     args = ap.parse_args()
+    edit = edit_size(args.weights, args.n)
+    print(f"prompt edit on {edit['prompts']} OOD prompts: |c' - c| / |c| median {edit['median']:.3f} "
+          f"(min {edit['min']:.3f}, max {edit['max']:.3f})", flush=True)
+    if args.edit_only:
+        return 0
     want = args.variants.split(",")
     res: dict = {}
     for split in args.splits.split(","):
@@ -90,7 +111,8 @@ def main() -> int:
     print("targets:", json.dumps(checks, indent=1))
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    (out / "targets.json").write_text(json.dumps({"args": vars(args), "results": res, "checks": checks}, indent=2))
+    (out / "targets.json").write_text(json.dumps({"args": vars(args), "prompt_edit": edit, "results": res,
+                                                  "checks": checks}, indent=2))
     print(f"written {out / 'targets.json'}")
     return 0
 
