@@ -39,11 +39,11 @@ def edit_size(weights, n: int) -> dict:
     import numpy as np
 
     from lina_nodes.inprocess_sampler import InProcessSampler
-    from lina_nodes.physworld_model.data import eval_samples
+    from lina_nodes.physworld_model.data import eval_samples, weights_split
 
     s = InProcessSampler.physworld(weights)
     rel = []
-    for smp in eval_samples("ood_test", n):
+    for smp in eval_samples("ood_test", n, version=weights_split(weights)):
         _, pos, lpos = s.plan_for(smp.record["prompt"])
         rel.append(float((lpos[0][0] - pos[0][0]).norm() / pos[0][0].norm()))
     return {"prompts": len(rel), "median": float(np.median(rel)), "min": min(rel), "max": max(rel)}

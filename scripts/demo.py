@@ -37,7 +37,8 @@ def physworld_prompts(client: ComfyClient, base: Path, out: Path, n: int) -> dic
     sheet (reference render | plain | LINA) and scores.json."""
     from PIL import Image
 
-    from lina_nodes.physworld_model.data import eval_samples
+    from lina_nodes.physworld_model.data import eval_samples, weights_split
+    from lina_nodes.physworld_model.cli import DEFAULT_WEIGHTS
     from lina_nodes.physworld_model.evaluate import contact_sheet, score_images
 
     plain = json.loads((ROOT / "tests" / "workflows" / "physworld_image_ksampler.api.json").read_text())
@@ -46,7 +47,7 @@ def physworld_prompts(client: ComfyClient, base: Path, out: Path, n: int) -> dic
     img_dir = out / "images"
     img_dir.mkdir(parents=True, exist_ok=True)
     for split in ("id_test", "ood_test"):
-        samples = eval_samples(split, n)
+        samples = eval_samples(split, n, version=weights_split(DEFAULT_WEIGHTS))
         records = [s.record for s in samples]
         imgs = {"plain": [], "lina": []}
         for i, sample in enumerate(samples):

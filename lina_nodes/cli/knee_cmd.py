@@ -83,9 +83,11 @@ def run(args: argparse.Namespace) -> int:
                 return user(img, prompts[i])
         else:
             from ..physworld.register import judge_registered
-            from ..physworld_model.data import eval_samples
+            from ..physworld_model.data import eval_samples, weights_split
+            from ..physworld_model.cli import DEFAULT_WEIGHTS
 
-            samples = eval_samples("id_test" if args.split == "id" else "ood_test", args.n, size=args.size)
+            samples = eval_samples("id_test" if args.split == "id" else "ood_test", args.n, size=args.size,
+                                   version=weights_split(args.weights or DEFAULT_WEIGHTS))
             prompts = [s.record["prompt"] for s in samples]
 
             def judge(img, i):

@@ -47,6 +47,8 @@ def register(sub) -> None:
     b.add_argument("--shard", type=int, default=5000, help="images per shard file")
     b.add_argument("--no-masks", action="store_true", help="do not store masks (smaller, faster)")
     b.add_argument("--rare", type=float, default=0.0, help="share of training scenes allowed to match an OOD rule")
+    b.add_argument("--split", default="v2", choices=("v1", "v2"),
+                   help="OOD split version: which combinations training never shows (default v2; docs/physworld.md)")
     b.add_argument("--pap", action="store_true", help="also export id_test and ood_test as PAP parquet files")
     b.set_defaults(func=run_build)
 
@@ -132,7 +134,8 @@ def run_build(args: argparse.Namespace) -> int:
     from ..physworld.dataset import BuildConfig, build
 
     cfg = BuildConfig(size=args.size, train=args.train, id_test=args.id_test, ood_test=args.ood_test,
-                      seed=args.seed, shard=max(1, args.shard), masks=not args.no_masks, rare=args.rare)
+                      seed=args.seed, shard=max(1, args.shard), masks=not args.no_masks, rare=args.rare,
+                      split=args.split)
     if min(cfg.train, cfg.id_test, cfg.ood_test) < 0:
         raise CLIError("split sizes must be >= 0")
     try:

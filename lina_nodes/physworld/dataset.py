@@ -6,7 +6,7 @@ Format (``physworld-dataset-1``), one directory:
                            absent when built with masks off; seeds int64 (N,)
   <split>-<k>.jsonl        one record per image, same order: index, seed, prompt, category,
                            subcategory, ood_rules, mask_names, csg (CSG v1 dict), scene (re-renderable)
-Splits: ``train`` and ``id_test`` never match an OOD rule (split.RULES); ``ood_test`` always matches
+Splits: ``train`` and ``id_test`` never match an OOD rule (split.rules(cfg.split)); ``ood_test`` always matches
 one (rules drawn in turn). Seeds of the three splits are disjoint, so every image is reproducible with
 ``render(Scene.from_dict(record["scene"]), size)``.
 """
@@ -23,7 +23,7 @@ from ..errors import PhysWorldError
 from .csg_build import to_csg
 from .render import render
 from .scene import CATEGORIES, sample_scene
-from .split import RULES, ood_rules
+from .split import DEFAULT_SPLIT, ood_rules, rules
 from .templates import prompt_for
 
 FORMAT = "physworld-dataset-1"
@@ -41,6 +41,7 @@ class BuildConfig:
     masks: bool = True
     rare: float = 0.0          # share of training scenes allowed to match an OOD rule (0 = never)
     categories: tuple = CATEGORIES
+    split: str = DEFAULT_SPLIT  # OOD split version (split.SPLIT_RULES)
 
     def to_dict(self):
         d = dict(self.__dict__)
@@ -60,10 +61,11 @@ def make_sample(split: str, index: int, cfg: BuildConfig) -> Sample:
     base = cfg.seed * 100_000_000 + SPLIT_SEED_BASE[split] + index * 64
     cats = list(cfg.categories)
     if split == "ood_test":
-        names = [r for r in RULES if RULES[r]["category"] in cats]
+        held_out = rules(cfg.split)
+        names = [r for r in held_out if held_out[r]["category"] in cats]
         if not names:
             raise PhysWorldError("no OOD rule applies to the chosen categories", field="categories")
-        rule = RULES[names[index % len(names)]]
+        rule = held_out[names[index % len(names)]]
         rng = np.random.default_rng(base)
         factors = {k: (v[int(rng.integers(len(v)))] if isinstance(v, tuple) else v) for k, v in rule["factors"].items()}
         sc = sample_scene(base, rule["category"], **factors)
@@ -71,7 +73,7 @@ def make_sample(split: str, index: int, cfg: BuildConfig) -> Sample:
         allow_rare = split == "train" and cfg.rare > 0 and np.random.default_rng(base + 63).random() < cfg.rare
         for k in range(63):
             sc = sample_scene(base + k, cats[index % len(cats)])
-            if allow_rare or not ood_rules(sc):
+            if allow_rare or not ood_rules(sc, cfg.split):
                 break
         else:  # pragma: no cover - rules are never that common
             raise PhysWorldError("could not draw an in-distribution scene", field="categories")
@@ -79,7 +81,7 @@ def make_sample(split: str, index: int, cfg: BuildConfig) -> Sample:
     csg = to_csg(sc, prompt)
     img, masks = render(sc, cfg.size)
     rec = {"index": index, "seed": sc.seed, "split": split, "prompt": prompt, "category": sc.category,
-           "subcategory": sc.subcategory, "ood_rules": ood_rules(sc), "csg": csg.to_dict(), "scene": sc.to_dict()}
+           "subcategory": sc.subcategory, "ood_rules": ood_rules(sc, cfg.split), "csg": csg.to_dict(), "scene": sc.to_dict()}
     return Sample(img, masks, rec)
 
 
@@ -107,7 +109,8 @@ def build(out_dir, cfg: BuildConfig | None = None, progress=None) -> dict:
     splits = {"train": cfg.train, "id_test": cfg.id_test, "ood_test": cfg.ood_test}
     bar = progress(sum(splits.values())) if progress else None
     manifest = {"format": FORMAT, "size": cfg.size, "config": cfg.to_dict(),
-                "rules": {k: v["doc"] for k, v in RULES.items()}, "splits": {}}
+                "split_version": cfg.split,
+                "rules": {k: v["doc"] for k, v in rules(cfg.split).items()}, "splits": {}}
     for split, n in splits.items():
         shards = []
         for s0 in range(0, n, cfg.shard):

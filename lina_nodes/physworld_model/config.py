@@ -58,6 +58,7 @@ class DataConfig:
     dataset_seed: int = 0          # BuildConfig.seed of the on-the-fly stream
     categories: list = field(default_factory=list)   # empty = all PhysWorld categories
     cond_dropout: float = 0.1      # share of prompts replaced by "" (classifier-free guidance)
+    split: str = "v2"              # OOD split version the training stream leaves out (physworld.split)
 
 
 @dataclass

@@ -20,7 +20,7 @@ import torch
 from ..errors import LinaError
 from ..physworld.judge import judge
 from ..physworld.register import DEFAULT_K, judge_registered
-from .data import eval_samples
+from .data import eval_samples, model_split
 from .diffusion import comfy_sigmas, sample, to_uint8
 from .model import PhysWorldBundle, load_bundle
 
@@ -142,7 +142,7 @@ def evaluate(weights, split: str = "id", n: int = 50, seeds: int = 1, steps: int
     steps = int(steps or sc.get("steps", 20))
     cfg = float(cfg if cfg is not None else sc.get("cfg", 4.0))
     size = b.config["denoiser"]["image_size"]
-    samples = eval_samples(SPLITS[split], n, size=size)
+    samples = eval_samples(SPLITS[split], n, size=size, version=model_split(b.metadata))
     prompts = [s.record["prompt"] for s in samples]
     jobs = [(i, k) for k in range(seeds) for i in range(n)]
     t1 = time.perf_counter()
@@ -185,7 +185,7 @@ def evaluate(weights, split: str = "id", n: int = 50, seeds: int = 1, steps: int
         rows.append([samples[i].image] + [imgs[k * n + i] for k in range(seeds)])
     sheet = contact_sheet(rows, out / f"contact_{tag}.png")
     rep = {
-        "weights": str(b.path), "split": split, "n": n, "seeds": seeds, "images": len(jobs), "steps": steps,
+        "weights": str(b.path), "split": split, "ood_split_version": model_split(b.metadata), "n": n, "seeds": seeds, "images": len(jobs), "steps": steps,
         "cfg": cfg, "lina": lina_info or {"setting": "off"}, "nfe_per_image": float(np.mean(nfe)),
         "sampler": "euler", "scheduler": sc.get("scheduler", "simple"), "size": size,
         **{k: v for k, v in scores.items() if k != "images_detail"},

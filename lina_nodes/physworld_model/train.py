@@ -143,7 +143,7 @@ def train(cfg: Config, run_dir, resume: bool = True, progress: bool = True, log=
                 "data": cfg.to_dict()["data"], "train": cfg.to_dict()["train"]}
         mp = save_model(run / MODEL_FILE, {k[13:]: v for k, v in ema_sd.items() if k.startswith("text_encoder.")},
                         {k[9:]: v for k, v in ema_sd.items() if k.startswith("denoiser.")},
-                        cfg.model_dict(), tok.vocab, data_hash, info)
+                        cfg.model_dict(), tok.vocab, data_hash, info, ood_split=cfg.data.split)
         return p, mp
 
     target = tc.steps if max_steps is None else min(tc.steps, step + max_steps)

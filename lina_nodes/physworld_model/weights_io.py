@@ -132,12 +132,14 @@ class LoadedWeights:
 
 
 def save_model(path, text_sd: dict, den_sd: dict, config: dict, vocab: list, data_hash: str,
-               train_info: dict | None = None) -> str:
+               train_info: dict | None = None, ood_split: str = "") -> str:
     tensors = {f"text_encoder.{k}": v.detach().float().contiguous().cpu() for k, v in text_sd.items()}
     tensors.update({f"denoiser.{k}": v.detach().float().contiguous().cpu() for k, v in den_sd.items()})
     meta = {"format": FORMAT_NAME, "format_version": str(FORMAT_VERSION), "config": json.dumps(config, sort_keys=True),
             "vocab": json.dumps(list(vocab)), "data_hash": str(data_hash),
             "train": json.dumps(train_info or {}, sort_keys=True), "tensors_sha256": tensors_sha256(tensors)}
+    if ood_split:
+        meta["ood_split"] = str(ood_split)
     return _atomic_save(tensors, meta, path)
 
 

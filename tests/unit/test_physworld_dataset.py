@@ -12,7 +12,7 @@ from lina_nodes.physworld.dataset import BuildConfig, build, iter_split, load_sp
 from lina_nodes.physworld.judge import judge
 from lina_nodes.physworld.render import render
 from lina_nodes.physworld.scene import Scene, sample_scene
-from lina_nodes.physworld.split import RULES, ood_rules
+from lina_nodes.physworld.split import DEFAULT_SPLIT, RULES, SPLIT_RULES, ood_rules, rules
 
 
 @pytest.fixture(scope="module")
@@ -48,15 +48,39 @@ def test_split_is_biased_as_documented(ds):
     assert any(s.reflector and s.reflector["placement"].startswith("edge") for s in scenes)
     assert any(s.light and s.light["side"] == "right" for s in scenes)
     assert any(s.container and s.container.get("material") == "dirt" for s in scenes)
+    assert any(s.objects and s.objects[0].shape == "cone" for s in scenes)   # cones: seen, never reflected
+    assert any(s.reflector for s in scenes)
 
 
 def test_ood_rules_examples():
-    assert ood_rules(sample_scene(0, "reflection", reflector="mirror", mirror_size="small", placement="edge")) == \
-        ["small_mirror_edge"]
-    assert ood_rules(sample_scene(0, "reflection", reflector="mirror", mirror_size="large", placement="edge")) == []
-    assert ood_rules(sample_scene(0, "shadow", side="right", shape="cone")) == ["light_right_cone_cylinder"]
-    assert ood_rules(sample_scene(0, "shadow", side="right", shape="ball")) == []
+    assert DEFAULT_SPLIT == "v2" and set(RULES) == set(SPLIT_RULES["v2"])
+    edge = dict(reflector="mirror", mirror_size="small", placement="edge")
+    assert ood_rules(sample_scene(0, "reflection", shape="ball", **edge)) == ["small_mirror_edge"]
+    assert ood_rules(sample_scene(0, "reflection", shape="cone", **edge)) == ["small_mirror_edge", "cone_reflection"]
+    assert ood_rules(sample_scene(0, "reflection", shape="cone", **edge), "v1") == ["small_mirror_edge"]
+    assert ood_rules(sample_scene(0, "reflection", shape="ball", reflector="mirror", mirror_size="large",
+                                  placement="edge")) == []
+    assert ood_rules(sample_scene(0, "reflection", shape="cone", reflector="water")) == ["cone_reflection"]
+    # v1's two rules that the v1 model composed anyway are in-distribution in v2
+    assert ood_rules(sample_scene(0, "shadow", side="right", shape="cone")) == []
+    assert ood_rules(sample_scene(0, "shadow", side="right", shape="cone"), "v1") == ["light_right_cone_cylinder"]
+    assert ood_rules(sample_scene(0, "container", material="dirt", fill_phrase="more_than"), "v1") == \
+        ["more_dirt_than_empty"]
+    assert ood_rules(sample_scene(0, "container", material="dirt", fill_phrase="more_than")) == []
+    assert ood_rules(sample_scene(0, "shadow", side="right", shape="ball"), "v1") == []
     assert ood_rules(sample_scene(0, "action", reverse=True)) == ["reversed_action"]
+
+
+def test_split_versions_build_their_own_ood_tests(tmp_path):
+    with pytest.raises(PhysWorldError, match="split version 'v9'"):
+        rules("v9")
+    build(tmp_path / "v1", BuildConfig(size=16, train=20, id_test=5, ood_test=10, split="v1"))
+    m = read_manifest(tmp_path / "v1")
+    assert m["split_version"] == "v1" and set(m["rules"]) == set(SPLIT_RULES["v1"])
+    ood = [r for _, r in iter_split(tmp_path / "v1", "ood_test")]
+    assert {x for r in ood for x in r["ood_rules"]} == set(SPLIT_RULES["v1"])
+    train = [r for _, r in iter_split(tmp_path / "v1", "train")]
+    assert not any(r["ood_rules"] for r in train)
 
 
 def test_records_reproduce_images_and_masks(ds):

@@ -12,6 +12,7 @@ from lina_nodes.physworld_model import cli
 from lina_nodes.physworld_model.config import Config
 from lina_nodes.physworld_model.evaluate import evaluate, generate
 from lina_nodes.physworld_model.model import load_bundle
+from lina_nodes.physworld_model.data import model_split, weights_split
 from lina_nodes.physworld_model.train import TrainError, train
 from lina_nodes.physworld_model.weights_io import describe, load_checkpoint
 
@@ -59,6 +60,9 @@ def test_checkpoints_rotate_and_model_file_has_metadata(run):
     assert info["config"]["denoiser"]["channels"] == [16, 32]
     assert len(info["data_hash"]) == 64 and info["data_hash"] == res["data_hash"]
     assert info["train"]["steps"] == 40 and info["train"]["seed"] == 3
+    # the OOD split version the run left out travels with the weights (files from before versions: v1)
+    assert weights_split(res["model"]) == "v2" and info["train"]["data"]["split"] == "v2"
+    assert model_split({}) == "v1" and model_split({"ood_split": "v2"}) == "v2"
     _, ema, opt, meta = load_checkpoint(d / ckpts[-1])
     assert meta["step"] == 40 and opt["state"] and ema
 
@@ -100,8 +104,8 @@ def test_eval_writes_report_and_contact_sheet(run, tmp_path):
     _, res = run
     rep = evaluate(res["model"], split="ood", n=5, seeds=2, steps=2, out_dir=tmp_path)
     assert rep["images"] == 10 and 0.0 <= rep["score"] <= 1.0
-    assert set(rep["per_rule"]) == {"small_mirror_edge", "light_right_cone_cylinder", "more_dirt_than_empty",
-                                    "reversed_action", "sand_close_to_water"}
+    assert set(rep["per_rule"]) == {"small_mirror_edge", "cone_reflection", "reversed_action", "sand_close_to_water"}
+    assert rep["ood_split_version"] == "v2"
     assert len(rep["per_seed"]) == 2 and rep["reference_score"] > 0.9
     with open(rep["report"]) as f:
         saved = json.load(f)
