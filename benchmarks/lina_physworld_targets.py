@@ -6,7 +6,8 @@ Runs `lina physworld eval` (same code) on the out-of-distribution and in-distrib
 the plain sampler (LINA off, 20 steps), LINA with the training-free prior in substitute mode (same
 model evaluations), LINA prior with the latent guidance term (extra evaluations, counted), each
 ablation of the guided variant (no prompt edit, no latent term, no causal schedule), and a plain
-sampler with as many evaluations as the guided variant (more steps). Prints a table, the targets
+sampler with as many evaluations as the guided variant (more steps), and (OOD only) two stronger
+settings that bound what the prompt-space path can do on this model. Prints a table, the targets
 (OOD +15 points at equal evaluations, half the ID/OOD gap closed, ID within 1 point, colour within
 1 point) and writes targets.json. Exit code 0 whatever the outcome (it is a measurement).
 """
@@ -31,7 +32,12 @@ VARIANTS = [  # name, kwargs for evaluate
     ("guided_no_prompt", {"lina": "prior", "mode": "add", "ablate": ("prompt",)}),
     ("guided_no_latent", {"lina": "prior", "mode": "add", "ablate": ("latent",)}),
     ("guided_no_schedule", {"lina": "prior", "mode": "add", "ablate": ("schedule",)}),
+    # headroom of the prompt-space path (OOD only): 4x the prompt edit and 3x the latent term; and the
+    # latent term at 3x toward the raw causal completion (no subspace projection)
+    ("guided_strong", {"lina": "prior", "mode": "add", "prompt_scale": 4.0, "latent_scale": 3.0}),
+    ("guided_raw_strong", {"lina": "prior", "mode": "add", "ablate": ("prompt",), "latent_scale": 3.0}),
 ]
+OOD_ONLY = {"guided_strong", "guided_raw_strong"}
 
 
 def edit_size(weights, n: int) -> dict:
@@ -70,7 +76,7 @@ def main() -> int:
         res[split] = {}
         guided_nfe = None
         for name, kw in VARIANTS + [("off_equal_nfe", None)]:
-            if name not in want:
+            if name not in want or (name in OOD_ONLY and split != "ood"):
                 continue
             if kw is None:   # plain sampler with the guided variant's evaluations: more steps
                 if guided_nfe is None:

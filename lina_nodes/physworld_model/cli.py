@@ -99,6 +99,10 @@ def add_eval_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--mode", choices=("add", "substitute"), default="",
                    help="LINA latent mode: add (guidance term, extra evaluations) or substitute (c' replaces c in "
                         "the early window, no extra evaluations); default: the plan's")
+    p.add_argument("--prompt-scale", type=float, default=1.0,
+                   help="multiply the plan's prompt-edit strength (LINA Plan's prompt_scale; default 1)")
+    p.add_argument("--latent-scale", type=float, default=1.0,
+                   help="multiply the plan's latent guidance strength (LINA Plan's latent_scale; default 1)")
 
 
 def eval_main(args) -> int:
@@ -107,7 +111,8 @@ def eval_main(args) -> int:
     try:
         rep = evaluate(args.weights, split=args.split, n=args.n, seeds=args.seeds, steps=args.steps, cfg=args.cfg,
                        batch=args.batch, out_dir=args.out, threads=args.threads, register=args.register,
-                       lina=args.lina, ablate=tuple(args.ablate), mode=args.mode)
+                       lina=args.lina, ablate=tuple(args.ablate), mode=args.mode,
+                       prompt_scale=args.prompt_scale, latent_scale=args.latent_scale)
     except LinaError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2

@@ -124,12 +124,13 @@ def score_images(images, records: list, seed_index: list | None = None, register
 def evaluate(weights, split: str = "id", n: int = 50, seeds: int = 1, steps: int | None = None,
              cfg: float | None = None, batch: int = 16, out_dir="out/physworld_eval", threads: int = 1,
              sheet_rows: int = 24, bundle: PhysWorldBundle | None = None, register: int = DEFAULT_K,
-             lina: str = "off", ablate=(), mode: str = "") -> dict:
+             lina: str = "off", ablate=(), mode: str = "", prompt_scale: float = 1.0,
+             latent_scale: float = 1.0) -> dict:
     """Generate ``n`` prompts of a split x ``seeds`` and judge them; JSON report + contact sheet.
     ``lina`` off | prior: sample through ComfyUI's own sampler in this process with the LINA Guider and
     Causal Scheduler (``inprocess_sampler``); ``ablate`` removes components (prompt, latent, schedule);
-    ``mode`` overrides the plan's (add | substitute). LINA off uses the batched plain sampler (the same
-    images, faster)."""
+    ``mode`` overrides the plan's (add | substitute); ``prompt_scale`` / ``latent_scale`` multiply the
+    plan's strengths (LINA Plan's inputs). LINA off uses the batched plain sampler (the same images, faster)."""
     if split not in SPLITS:
         raise LinaError(f"unknown split {split!r}", field="split", fix="use id or ood.")
     if n < 1 or seeds < 1:
@@ -147,19 +148,22 @@ def evaluate(weights, split: str = "id", n: int = 50, seeds: int = 1, steps: int
     jobs = [(i, k) for k in range(seeds) for i in range(n)]
     t1 = time.perf_counter()
     lina_info = None
-    if lina == "off" and not ablate and not mode:
+    if lina == "off" and not ablate and not mode and prompt_scale == 1.0 and latent_scale == 1.0:
         imgs = generate(b, [prompts[i] for i, _ in jobs], [seed_for(i, k) for i, k in jobs], steps, cfg, size, batch)
         nfe = [steps * (1 if cfg == 1.0 else 2)] * len(jobs)
     else:
         if lina == "off" and (ablate or mode):
             raise LinaError("--ablate and --mode need --lina prior.", field="lina", fix="add --lina prior.")
+        for name, v in (("prompt_scale", prompt_scale), ("latent_scale", latent_scale)):
+            if not (isinstance(v, (int, float)) and np.isfinite(v) and 0.0 <= v <= 20.0):
+                raise LinaError(f"{name} must be a number in [0, 20], got {v!r}.", field=name)
         from ..inprocess_sampler import InProcessSampler
 
         smp = InProcessSampler.physworld(b.path)
         imgs, nfe, plans = [], [], []
         for i, k in jobs:
             r = smp.sample(prompts[i], seed_for(i, k), steps=steps, cfg=cfg, size=size, lina=lina,
-                           ablate=tuple(ablate), mode=mode)
+                           ablate=tuple(ablate), mode=mode, prompt_scale=prompt_scale, latent_scale=latent_scale)
             imgs.append(r.image)
             nfe.append(r.nfe)
             if r.plan is not None and k == 0:
@@ -167,6 +171,7 @@ def evaluate(weights, split: str = "id", n: int = 50, seeds: int = 1, steps: int
         imgs = np.stack(imgs)
         if plans:
             lina_info = {"setting": lina, "ablate": sorted(ablate), "mode": mode or plans[0].mode,
+                         "prompt_scale": prompt_scale, "latent_scale": latent_scale,
                          "window_end": sorted({p.window_end for p in plans}),
                          "early_share": [float(np.min([p.early_share for p in plans])),
                                          float(np.max([p.early_share for p in plans]))],

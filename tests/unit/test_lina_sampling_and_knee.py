@@ -130,3 +130,16 @@ def test_cli_eval_with_lina(tmp_path, capsys):
     assert "_lina-prior" in rep["report"]
     assert lina_main(["physworld", "eval", "--n", "1", "--ablate", "latent", "--out", str(tmp_path)]) != 0
     assert "--lina prior" in capsys.readouterr().err
+
+
+def test_cli_eval_strength_scales(tmp_path, capsys):
+    """--latent-scale 0 turns the guidance term off (no extra evaluations); bad scales are refused."""
+    rc = lina_main(["--json", "physworld", "eval", "--split", "ood", "--n", "1", "--lina", "prior", "--mode", "add",
+                    "--latent-scale", "0", "--prompt-scale", "2", "--out", str(tmp_path)])
+    assert rc == 0
+    rep = json.loads(capsys.readouterr().out)
+    assert rep["lina"]["latent_scale"] == 0.0 and rep["lina"]["prompt_scale"] == 2.0
+    assert rep["nfe_per_image"] == 40.0
+    assert lina_main(["physworld", "eval", "--n", "1", "--lina", "prior", "--latent-scale", "nan",
+                      "--out", str(tmp_path)]) != 0
+    assert "latent_scale" in capsys.readouterr().err
