@@ -4,7 +4,7 @@ from __future__ import annotations
 import argparse
 import time
 
-from . import CLIError, emit
+from . import emit
 from .comfy_cmd import add_server_args, base_dir_of, start_server
 
 

@@ -22,7 +22,7 @@ CLOSED_OTHER = {"there", "here", "with", "without", "of", "by", "than", "more", 
                 "while", "from", "to", "for", "if", "when", "all", "same", "as", "much", "both", "either",
                 "neither", "nor", "toward", "towards", "up", "down", "out", "off", "away", "together",
                 "scene", "image", "picture", "photo", "photograph", "render", "showing", "shows", "show",
-                "depicting", "featuring", "of", "and", "across", "through", "along", "past", "via",
+                "depicting", "featuring", "and", "across", "through", "along", "past", "via",
                 "throughout", "during", "about", "like"}
 IMPLIED_NAMES = {"reflection": "reflection", "shadow": "shadow", "splash": "splash", "ripple": "ripple",
                  "refraction": "refraction", "contact": "contact"}

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
 import json
 
 import pytest
@@ -105,5 +106,5 @@ def test_node_lookup_and_immutability():
     assert g.node("mirror_0").kind == "surface"
     with pytest.raises(CSGError, match="no node with id"):
         g.node("nope")
-    with pytest.raises(Exception):
+    with pytest.raises(dataclasses.FrozenInstanceError):
         g.nodes[0].name = "cube"  # frozen dataclass

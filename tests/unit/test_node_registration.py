@@ -7,7 +7,7 @@ import pytest
 from lina_nodes.comfy_inprocess import import_comfy
 
 import_comfy()
-from lina_nodes.comfy_nodes import NODE_MODULES, collect_nodes, comfy_entrypoint  # noqa: E402
+from lina_nodes.comfy_nodes import collect_nodes, comfy_entrypoint  # noqa: E402
 
 NODES = collect_nodes()
 

@@ -1,7 +1,6 @@
 """The set-up both README commands use: idempotent, pinned, and leaves the expected layout."""
 import re
 import subprocess
-import sys
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
