@@ -41,18 +41,71 @@ OOD_ONLY = {"guided_strong", "guided_raw_strong"}
 
 
 def edit_size(weights, n: int) -> dict:
-    """How far LINA Plan's prompt edit moves the conditioning: |c' - c| / |c| over the first n OOD prompts."""
+    """How far LINA Plan's prompt edit moves the conditioning, |c' - c| / |c| over the first n OOD prompts,
+    and the factors of that size (each a median over prompts):
+
+    * weighted_tokens: share of the prompt's tokens with a CSG weight > 0 (the rest never move);
+    * targeted: share of those whose word reappears in the causal completion within the encoder's
+      length (the others have no target: h = c);
+    * target_dist: |h - c| / |c| on the targeted tokens (how differently the encoder reads the word in
+      its causal context);
+    * physics_share: |P(h - c)| / |h - c| (what the physics subspace keeps);
+    * per_token_edit: |c' - c| / |c| on the weighted tokens only (the sequence-wide figure also
+      counts the padding positions, which never move);
+    * unknown_words / truncated_words: share of the causal completion's words the tokenizer maps to
+      <unk>, and share cut off by the encoder's length."""
     import numpy as np
 
+    from lina_nodes.csg import parse
+    from lina_nodes.csg.causal_prompt import causal_prompt
     from lina_nodes.inprocess_sampler import InProcessSampler
+    from lina_nodes.intervention.prior import prior_plan
+    from lina_nodes.intervention.prompt_edit import aligned_targets
+    from lina_nodes.intervention.token_align import align_prompt, flat_ids
     from lina_nodes.physworld_model.data import eval_samples, weights_split
 
-    s = InProcessSampler.physworld(weights)
-    rel = []
+    s = InProcessSampler.physworld(weights)   # imports ComfyUI first
+    from lina_nodes.comfy_nodes.intervention_nodes import SUBSPACES, _encode, _encoder_id
+
+    clip = s.clip
+    sub = SUBSPACES.get(lambda text: _encode(clip, text), _encoder_id(clip))
+    vocab = getattr(getattr(clip.tokenizer, "tok", None), "vocab", None)
+    rows = {k: [] for k in ("rel", "per_token_edit", "weighted_tokens", "targeted", "target_dist", "physics_share",
+                            "unknown_words", "truncated_words")}
     for smp in eval_samples("ood_test", n, version=weights_split(weights)):
-        _, pos, lpos = s.plan_for(smp.record["prompt"])
-        rel.append(float((lpos[0][0] - pos[0][0]).norm() / pos[0][0].norm()))
-    return {"prompts": len(rel), "median": float(np.median(rel)), "min": min(rel), "max": max(rel)}
+        prompt = smp.record["prompt"]
+        plan, pos, lpos = s.plan_for(prompt)
+        c = pos[0][0]
+        rows["rel"].append(float((lpos[0][0] - c).norm() / c.norm()))
+        g = parse(prompt)
+        cp = causal_prompt(g)
+        tp, tc = clip.tokenize(prompt), clip.tokenize(cp)
+        c_causal = clip.encode_from_tokens(tc, return_pooled=True, return_dict=True)["cond"]
+        tw, groups, _ = align_prompt(g, prior_plan(g, cp).token_weights, prompt, cp, tp, tc, clip.tokenize,
+                                     c.shape[1], c_causal.shape[1])
+        key = next(iter(tc))
+        ids_p = [t for t in flat_ids(tp[key])]
+        real = [i for i, t in enumerate(ids_p[: c.shape[1]]) if t > 3]   # not <pad>/<unk>/<bos>/<eos>
+        wt = [i for i in real if tw[i] > 0]
+        tg = [i for i in wt if groups[i]]
+        rows["weighted_tokens"].append(len(wt) / max(1, len(real)))
+        if wt:
+            rows["per_token_edit"].append(float((lpos[0][0] - c)[0, wt].norm() / c[0, wt].norm()))
+        rows["targeted"].append(len(tg) / max(1, len(wt)))
+        if tg:
+            h = aligned_targets(c, c_causal, groups)
+            d = (h - c)[0, tg].float()
+            rows["target_dist"].append(float(d.norm() / c[0, tg].float().norm()))
+            rows["physics_share"].append(float(sub.project(d).norm() / d.norm().clamp_min(1e-12)))
+        words = cp.lower().replace(".", " ").replace(",", " ").replace(";", " ").split()
+        if vocab is not None:
+            rows["unknown_words"].append(sum(w not in vocab for w in words) / max(1, len(words)))
+        ids_c = flat_ids(tc[key])
+        rows["truncated_words"].append(max(0, len(words) + 2 - len(ids_c)) / max(1, len(words)))
+    out = {"prompts": len(rows["rel"]), "median": float(np.median(rows["rel"])), "min": min(rows["rel"]),
+           "max": max(rows["rel"])}
+    out["factors"] = {k: round(float(np.median(v)), 4) for k, v in rows.items() if k != "rel" and v}
+    return out
 
 
 def main() -> int:
@@ -67,7 +120,7 @@ def main() -> int:
     args = ap.parse_args()
     edit = edit_size(args.weights, args.n)
     print(f"prompt edit on {edit['prompts']} OOD prompts: |c' - c| / |c| median {edit['median']:.3f} "
-          f"(min {edit['min']:.3f}, max {edit['max']:.3f})", flush=True)
+          f"(min {edit['min']:.3f}, max {edit['max']:.3f}); factors (medians): {edit['factors']}", flush=True)
     if args.edit_only:
         return 0
     want = args.variants.split(",")
