@@ -169,3 +169,21 @@ def test_too_long_prompt_is_a_clear_error():
         parse("a" * (MAX_PROMPT_CHARS + 1))
     with pytest.raises(CSGError, match="expected a string"):
         parse(123)
+
+
+@pytest.mark.parametrize("text", ["a small cyan cube near the edge of a small mirror",
+                                  "a red ball at the edge of a mirror", "a red ball by the edge of a mirror"])
+def test_edge_of_a_mirror_relates_to_the_mirror_and_implies_a_reflection(text):
+    """'near the edge of X' is a place on X, not a separate object named 'edge'."""
+    g = parse(text)
+    kinds = {n.id: n.kind for n in g.nodes}
+    assert "edge_0" not in kinds and "mirror_0" in kinds
+    obj = next(i for i, k in kinds.items() if k == "object")
+    assert any(e.src == obj and e.dst == "mirror_0" and e.relation == "near" for e in g.edges)
+    assert f"reflection_{obj}" in kinds
+
+
+def test_on_the_edge_of_a_table_is_support():
+    g = parse("a cup on the edge of a table")
+    assert any(e.src == "cup_0" and e.dst == "table_0" and e.relation == "on" for e in g.edges)
+    assert any(n.kind == "contact" for n in g.nodes)
