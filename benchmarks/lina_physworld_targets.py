@@ -117,6 +117,9 @@ def main() -> int:
     ap.add_argument("--variants", default=",".join(v for v, _ in VARIANTS) + ",off_equal_nfe")
     ap.add_argument("--out", default="out/lina_targets")
     ap.add_argument("--edit-only", action="store_true", help="only print how far the prompt edit moves c")
+    ap.add_argument("--reuse", action="store_true",
+                    help="reuse rows already measured in --out (OUT/VARIANT/row_SPLIT.json, written by every run) "
+                         "instead of sampling again: run the splits as two processes, then once with --reuse")
     args = ap.parse_args()
     edit = edit_size(args.weights, args.n)
     print(f"prompt edit on {edit['prompts']} OOD prompts: |c' - c| / |c| median {edit['median']:.3f} "
@@ -135,13 +138,25 @@ def main() -> int:
                 if guided_nfe is None:
                     continue
                 kw = {"steps": max(2, round(guided_nfe / 2))}
+            cached = Path(args.out) / name / f"row_{split}.json"
+            if args.reuse and cached.is_file():
+                row = json.loads(cached.read_text())
+                if row.get("n") == args.n and row.get("seeds") == args.seeds and row.get("weights") == args.weights:
+                    res[split][name] = row
+                    if name == "lina_guided":
+                        guided_nfe = row["nfe"]
+                    print(f"{split:4s} {name:20s} score {100 * row['score']:5.1f}%  (reused {cached})", flush=True)
+                    continue
             t = time.perf_counter()
             r = evaluate(args.weights, split=split, n=args.n, seeds=args.seeds, out_dir=f"{args.out}/{name}", **kw)
             row = {"score": r["score"], "colour": r["per_constraint_kind"].get("color", {}).get("pass"),
                    "nfe": r["nfe_per_image"], "per_seed": r["per_seed"], "steps": r["steps"],
                    "per_rule": {k: v["score"] for k, v in r["per_rule"].items()},
                    "per_category": {k: v["score"] for k, v in r["per_category"].items()},
-                   "seconds": round(time.perf_counter() - t, 1), "report": r["report"]}
+                   "seconds": round(time.perf_counter() - t, 1), "report": r["report"],
+                   "n": args.n, "seeds": args.seeds, "weights": args.weights}
+            cached.parent.mkdir(parents=True, exist_ok=True)
+            cached.write_text(json.dumps(row, indent=1))
             if name == "lina_guided":
                 guided_nfe = r["nfe_per_image"]
             res[split][name] = row
