@@ -33,7 +33,7 @@ FAMILY_KNEES: dict[str, float] = {
     "sdxl": 0.20,  # [ours]
     "wan21": 0.20,  # [ours]
     "wan22": 0.20,  # [ours]
-    "physworld": 0.35,  # [ours] measured: `lina knee --n 24` on the shipped model (prompt-swap half drop)
+    "physworld": 0.39,  # [ours] measured: `lina knee --n 24` on the shipped model (prompt-swap half drop)
     "default": 0.20,  # [ours]
 }
 DEFAULT_RHO = 0.35

@@ -123,7 +123,8 @@ def test_comfy_simple_schedule_and_euler_sampler():
 
 def test_config_defaults_validation_and_overrides(tmp_path):
     cfg = load_config()
-    assert cfg.denoiser.image_size == 64 and cfg.train.num_threads == 1
+    assert cfg.denoiser.image_size == 64 and cfg.train.num_threads == 2 and cfg.data.split == "v2"
+    assert cfg.train.steps == 12000 and cfg.train.time_budget_s == 7200.0
     assert cfg.denoiser.context_dim == cfg.text.dim
     c2 = load_config(None, {"train.steps": 12, "train.lr": 1})
     assert c2.train.steps == 12 and c2.train.lr == 1.0
