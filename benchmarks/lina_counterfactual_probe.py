@@ -47,10 +47,11 @@ def main() -> int:
     import numpy as np
     import torch
 
-    from lina_nodes.inprocess_sampler import InProcessSampler
+    from lina_nodes.inprocess_sampler import InProcessSampler, _uint8
     from lina_nodes.physworld.register import judge_registered
     from lina_nodes.physworld_model.cli import DEFAULT_WEIGHTS
-    from lina_nodes.physworld_model.data import eval_samples, weights_split
+    from lina_nodes.physworld_model.data import eval_samples
+    from lina_nodes.physworld_model.weights_io import weights_split
 
     torch.set_num_threads(1)
     weights = args.weights or str(DEFAULT_WEIGHTS)
@@ -77,7 +78,7 @@ def main() -> int:
         with torch.inference_mode():
             out = g.sample(comfy.sample.prepare_noise(lat, seed), lat, comfy.samplers.sampler_object("euler"),
                            sigmas, disable_pbar=True, seed=seed)
-            return (smp.vae.decode(out)[0, ..., :3].clamp(0, 1).numpy() * 255).astype(np.uint8)
+            return _uint8(smp.vae.decode(out))
 
     res = {}
     for name, until, mix in VARIANTS:

@@ -62,7 +62,8 @@ def edit_size(weights, n: int) -> dict:
     from lina_nodes.intervention.prior import prior_plan
     from lina_nodes.intervention.prompt_edit import aligned_targets
     from lina_nodes.intervention.token_align import align_prompt, flat_ids
-    from lina_nodes.physworld_model.data import eval_samples, weights_split
+    from lina_nodes.physworld_model.data import eval_samples
+    from lina_nodes.physworld_model.weights_io import weights_split
 
     s = InProcessSampler.physworld(weights)   # imports ComfyUI first
     from lina_nodes.comfy_nodes.intervention_nodes import SUBSPACES, _encode, _encoder_id
@@ -84,8 +85,7 @@ def edit_size(weights, n: int) -> dict:
         tw, groups, _ = align_prompt(g, prior_plan(g, cp).token_weights, prompt, cp, tp, tc, clip.tokenize,
                                      c.shape[1], c_causal.shape[1])
         key = next(iter(tc))
-        ids_p = [t for t in flat_ids(tp[key])]
-        real = [i for i, t in enumerate(ids_p[: c.shape[1]]) if t > 3]   # not <pad>/<unk>/<bos>/<eos>
+        real = [i for i, t in enumerate(flat_ids(tp[key])[: c.shape[1]]) if t > 3]   # not <pad>/<unk>/<bos>/<eos>
         wt = [i for i in real if tw[i] > 0]
         tg = [i for i in wt if groups[i]]
         rows["weighted_tokens"].append(len(wt) / max(1, len(real)))

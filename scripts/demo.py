@@ -37,8 +37,9 @@ def physworld_prompts(client: ComfyClient, base: Path, out: Path, n: int) -> dic
     sheet (reference render | plain | LINA) and scores.json."""
     from PIL import Image
 
-    from lina_nodes.physworld_model.data import eval_samples, weights_split
     from lina_nodes.physworld_model.cli import DEFAULT_WEIGHTS
+    from lina_nodes.physworld_model.data import eval_samples
+    from lina_nodes.physworld_model.weights_io import weights_split
     from lina_nodes.physworld_model.evaluate import contact_sheet, score_images
 
     plain = json.loads((ROOT / "tests" / "workflows" / "physworld_image_ksampler.api.json").read_text())

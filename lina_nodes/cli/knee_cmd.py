@@ -56,6 +56,7 @@ def run(args: argparse.Namespace) -> int:
     from ..errors import LinaError
     from ..inprocess_sampler import InProcessSampler
     from ..knee_probe import DEFAULT_SWAPS, format_report, measure
+    from ..physworld_model.cli import DEFAULT_WEIGHTS
 
     torch.set_num_threads(max(1, args.threads))
     try:
@@ -83,8 +84,8 @@ def run(args: argparse.Namespace) -> int:
                 return user(img, prompts[i])
         else:
             from ..physworld.register import judge_registered
-            from ..physworld_model.data import eval_samples, weights_split
-            from ..physworld_model.cli import DEFAULT_WEIGHTS
+            from ..physworld_model.data import eval_samples
+            from ..physworld_model.weights_io import weights_split
 
             samples = eval_samples("id_test" if args.split == "id" else "ood_test", args.n, size=args.size,
                                    version=weights_split(args.weights or DEFAULT_WEIGHTS))
@@ -95,8 +96,6 @@ def run(args: argparse.Namespace) -> int:
         if args.checkpoint:
             sampler = InProcessSampler.checkpoint(args.checkpoint)
         else:
-            from ..physworld_model.cli import DEFAULT_WEIGHTS
-
             sampler = InProcessSampler.physworld(args.weights or DEFAULT_WEIGHTS)
         bar = None
         if not args.json and sys.stderr.isatty():

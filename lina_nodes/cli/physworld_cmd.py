@@ -21,6 +21,8 @@ def _bar(desc):
 
 
 def register(sub) -> None:
+    from ..physworld.split import DEFAULT_SPLIT, SPLITS
+
     p = sub.add_parser("physworld", help="PhysWorld: procedural causal scenes, dataset and judge",
                        description="PhysWorld, the measurable world LINA is evaluated in: render scenes with masks and "
                                    "their true CSG, build the biased train / id_test / ood_test dataset, judge images.")
@@ -47,8 +49,9 @@ def register(sub) -> None:
     b.add_argument("--shard", type=int, default=5000, help="images per shard file")
     b.add_argument("--no-masks", action="store_true", help="do not store masks (smaller, faster)")
     b.add_argument("--rare", type=float, default=0.0, help="share of training scenes allowed to match an OOD rule")
-    b.add_argument("--split", default="v2", choices=("v1", "v2"),
-                   help="OOD split version: which combinations training never shows (default v2; docs/physworld.md)")
+    b.add_argument("--split", default=DEFAULT_SPLIT, choices=SPLITS,
+                   help=f"OOD split version: which combinations training never shows (default {DEFAULT_SPLIT}; "
+                        "docs/physworld.md)")
     b.add_argument("--pap", action="store_true", help="also export id_test and ood_test as PAP parquet files")
     b.set_defaults(func=run_build)
 

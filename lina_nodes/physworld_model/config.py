@@ -11,6 +11,7 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
 from ..errors import LinaError
+from ..physworld.split import DEFAULT_SPLIT
 
 DEFAULT_CONFIG_PATH = Path(__file__).with_name("default.json")
 
@@ -58,7 +59,7 @@ class DataConfig:
     dataset_seed: int = 0          # BuildConfig.seed of the on-the-fly stream
     categories: list = field(default_factory=list)   # empty = all PhysWorld categories
     cond_dropout: float = 0.1      # share of prompts replaced by "" (classifier-free guidance)
-    split: str = "v2"              # OOD split version the training stream leaves out (physworld.split)
+    split: str = DEFAULT_SPLIT     # OOD split version the training stream leaves out (physworld.split)
 
 
 @dataclass

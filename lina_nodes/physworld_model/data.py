@@ -16,6 +16,7 @@ import numpy as np
 from ..errors import PhysWorldError
 from ..physworld import dataset as pw_dataset
 from ..physworld.scene import CATEGORIES
+from ..physworld.split import DEFAULT_SPLIT, rules
 
 _SOURCES = ("scene.py", "render.py", "raster.py", "geometry.py", "palette.py", "templates.py", "split.py",
             "dataset.py", "csg_build.py")
@@ -26,8 +27,7 @@ def build_config(data_cfg, size: int | None = None) -> pw_dataset.BuildConfig:
     bad = [c for c in cats if c not in CATEGORIES]
     if bad:
         raise PhysWorldError(f"unknown categories {bad}", field="data.categories", fix=f"use {', '.join(CATEGORIES)}.")
-    from ..physworld.split import rules
-    rules(data_cfg.split)   # a clear error for an unknown version
+    rules(data_cfg.split)   # a clear error for an unknown version, before any batch is drawn
     return pw_dataset.BuildConfig(size=size or data_cfg.image_size, seed=data_cfg.dataset_seed, masks=False,
                                   categories=cats, split=data_cfg.split)
 
@@ -88,24 +88,11 @@ class TrainData:
         return h.hexdigest()
 
 
-def model_split(metadata: dict | None) -> str:
-    """The OOD split version a model was trained with (its weights' ``ood_split`` metadata; files
-    written before split versions existed were trained on ``v1``)."""
-    return str((metadata or {}).get("ood_split") or "v1")
-
-
-def weights_split(path) -> str:
-    """``model_split`` of a PhysWorld weights file (reads the header only)."""
-    from .weights_io import read_header
-    return model_split(read_header(path)[1])
-
-
 def eval_samples(split: str, n: int, size: int = 64, dataset_seed: int = 0, categories=None,
-                 version: str | None = None) -> list:
+                 version: str = DEFAULT_SPLIT) -> list:
     """n held-out samples (image, record with prompt and csg) of ``id_test`` or ``ood_test`` of
-    OOD split version ``version`` (default: the current default; pass ``model_split(meta)``)."""
-    from ..physworld.split import DEFAULT_SPLIT
+    OOD split version ``version`` (pass ``weights_io.model_split(meta)`` for a model's own)."""
     cats = tuple(categories) if categories else CATEGORIES
     bcfg = pw_dataset.BuildConfig(size=size, seed=dataset_seed, masks=False, categories=cats,
-                                  split=version or DEFAULT_SPLIT)
+                                  split=version)
     return [pw_dataset.make_sample(split, i, bcfg) for i in range(n)]

@@ -20,9 +20,10 @@ import torch
 from ..errors import LinaError
 from ..physworld.judge import judge
 from ..physworld.register import DEFAULT_K, judge_registered
-from .data import eval_samples, model_split
+from .data import eval_samples
 from .diffusion import comfy_sigmas, sample, to_uint8
 from .model import PhysWorldBundle, load_bundle
+from .weights_io import model_split
 
 SPLITS = {"id": "id_test", "ood": "ood_test", "id_test": "id_test", "ood_test": "ood_test"}
 
@@ -190,7 +191,8 @@ def evaluate(weights, split: str = "id", n: int = 50, seeds: int = 1, steps: int
         rows.append([samples[i].image] + [imgs[k * n + i] for k in range(seeds)])
     sheet = contact_sheet(rows, out / f"contact_{tag}.png")
     rep = {
-        "weights": str(b.path), "split": split, "ood_split_version": model_split(b.metadata), "n": n, "seeds": seeds, "images": len(jobs), "steps": steps,
+        "weights": str(b.path), "split": split, "ood_split_version": model_split(b.metadata), "n": n,
+        "seeds": seeds, "images": len(jobs), "steps": steps,
         "cfg": cfg, "lina": lina_info or {"setting": "off"}, "nfe_per_image": float(np.mean(nfe)),
         "sampler": "euler", "scheduler": sc.get("scheduler", "simple"), "size": size,
         **{k: v for k, v in scores.items() if k != "images_detail"},

@@ -143,6 +143,17 @@ def save_model(path, text_sd: dict, den_sd: dict, config: dict, vocab: list, dat
     return _atomic_save(tensors, meta, path)
 
 
+def model_split(metadata: dict | None) -> str:
+    """The OOD split version a model was trained with (its ``ood_split`` metadata; files written
+    before split versions existed were trained on ``v1``)."""
+    return str((metadata or {}).get("ood_split") or "v1")
+
+
+def weights_split(path) -> str:
+    """``model_split`` of a PhysWorld weights file (reads the header only)."""
+    return model_split(read_header(path)[1])
+
+
 def _atomic_save(tensors, meta, path) -> str:
     p = Path(path)
     p.parent.mkdir(parents=True, exist_ok=True)

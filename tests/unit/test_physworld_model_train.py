@@ -12,9 +12,8 @@ from lina_nodes.physworld_model import cli
 from lina_nodes.physworld_model.config import Config
 from lina_nodes.physworld_model.evaluate import evaluate, generate
 from lina_nodes.physworld_model.model import load_bundle
-from lina_nodes.physworld_model.data import model_split, weights_split
 from lina_nodes.physworld_model.train import TrainError, train
-from lina_nodes.physworld_model.weights_io import describe, load_checkpoint
+from lina_nodes.physworld_model.weights_io import describe, load_checkpoint, model_split, weights_split
 
 TINY = {
     "text": {"max_len": 24, "dim": 32, "layers": 1, "heads": 2, "ff_mult": 2},
