@@ -153,8 +153,9 @@ def evaluate(weights, split: str = "id", n: int = 50, seeds: int = 1, steps: int
         imgs = generate(b, [prompts[i] for i, _ in jobs], [seed_for(i, k) for i, k in jobs], steps, cfg, size, batch)
         nfe = [steps * (1 if cfg == 1.0 else 2)] * len(jobs)
     else:
-        if lina == "off" and (ablate or mode):
-            raise LinaError("--ablate and --mode need --lina prior.", field="lina", fix="add --lina prior.")
+        if lina == "off":   # LINA settings without LINA would be silently ignored
+            raise LinaError("--ablate, --mode, --prompt-scale and --latent-scale need --lina prior.", field="lina",
+                            fix="add --lina prior.")
         for name, v in (("prompt_scale", prompt_scale), ("latent_scale", latent_scale)):
             if not (isinstance(v, (int, float)) and np.isfinite(v) and 0.0 <= v <= 20.0):
                 raise LinaError(f"{name} must be a number in [0, 20], got {v!r}.", field=name)

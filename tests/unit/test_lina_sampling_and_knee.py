@@ -143,3 +143,5 @@ def test_cli_eval_strength_scales(tmp_path, capsys):
     assert lina_main(["physworld", "eval", "--n", "1", "--lina", "prior", "--latent-scale", "nan",
                       "--out", str(tmp_path)]) != 0
     assert "latent_scale" in capsys.readouterr().err
+    assert lina_main(["physworld", "eval", "--n", "1", "--latent-scale", "2", "--out", str(tmp_path)]) != 0
+    assert "--lina prior" in capsys.readouterr().err
