@@ -4,12 +4,12 @@
 
 Runs `lina physworld eval` (same code) on the out-of-distribution and in-distribution splits for:
 the plain sampler (LINA off, 20 steps), LINA with the training-free prior in substitute mode (same
-model evaluations), LINA prior with the latent guidance term (extra evaluations, counted), each
-ablation of the guided variant (no prompt edit, no latent term, no causal schedule), and a plain
-sampler with as many evaluations as the guided variant (more steps), and (OOD only) two stronger
-settings that bound what the prompt-space path can do on this model. Prints a table, the targets
-(OOD +15 points at equal evaluations, half the ID/OOD gap closed, ID within 1 point, colour within
-1 point) and writes targets.json. Exit code 0 whatever the outcome (it is a measurement).
+model evaluations) and its ablations (no structure prompt, no prompt edit, no causal schedule), LINA
+prior with the latent guidance term (extra evaluations, counted) and its ablations (no structure
+prompt, no prompt edit, no latent term, no causal schedule), and a plain sampler with as many
+evaluations as the guided variant (more steps). Prints a table, the targets (OOD +15 points at equal
+evaluations, half the ID/OOD gap closed, ID within 1 point, colour of the objects found within 1
+point) and writes targets.json. Exit code 0 whatever the outcome (it is a measurement).
 """
 from __future__ import annotations
 
@@ -28,16 +28,16 @@ from lina_nodes.physworld_model.evaluate import evaluate  # noqa: E402
 VARIANTS = [  # name, kwargs for evaluate
     ("off", {}),
     ("lina_substitute", {"lina": "prior", "mode": "substitute"}),
+    ("substitute_no_structure", {"lina": "prior", "mode": "substitute", "ablate": ("structure",)}),
+    ("substitute_no_prompt", {"lina": "prior", "mode": "substitute", "ablate": ("prompt",)}),
+    ("substitute_no_schedule", {"lina": "prior", "mode": "substitute", "ablate": ("schedule",)}),
     ("lina_guided", {"lina": "prior", "mode": "add"}),
+    ("guided_no_structure", {"lina": "prior", "mode": "add", "ablate": ("structure",)}),
     ("guided_no_prompt", {"lina": "prior", "mode": "add", "ablate": ("prompt",)}),
     ("guided_no_latent", {"lina": "prior", "mode": "add", "ablate": ("latent",)}),
     ("guided_no_schedule", {"lina": "prior", "mode": "add", "ablate": ("schedule",)}),
-    # headroom of the prompt-space path (OOD only): 4x the prompt edit and 3x the latent term; and the
-    # latent term at 3x toward the raw causal completion (no subspace projection)
-    ("guided_strong", {"lina": "prior", "mode": "add", "prompt_scale": 4.0, "latent_scale": 3.0}),
-    ("guided_raw_strong", {"lina": "prior", "mode": "add", "ablate": ("prompt",), "latent_scale": 3.0}),
 ]
-OOD_ONLY = {"guided_strong", "guided_raw_strong"}
+OOD_ONLY: set = set()
 
 
 def edit_size(weights, n: int) -> dict:
@@ -76,6 +76,7 @@ def edit_size(weights, n: int) -> dict:
     for smp in eval_samples("ood_test", n, version=weights_split(weights)):
         prompt = smp.record["prompt"]
         plan, pos, lpos = s.plan_for(prompt)
+        lpos = [e for e in lpos if e[1].get("lina_phase") != "structure"]   # c' itself, not the structure prompt
         c = pos[0][0]
         rows["rel"].append(float((lpos[0][0] - c).norm() / c.norm()))
         g = parse(prompt)
@@ -150,6 +151,7 @@ def main() -> int:
             t = time.perf_counter()
             r = evaluate(args.weights, split=split, n=args.n, seeds=args.seeds, out_dir=f"{args.out}/{name}", **kw)
             row = {"score": r["score"], "colour": r["per_constraint_kind"].get("color", {}).get("pass"),
+                   "colour_found": r["colour_given_present"]["pass"],
                    "nfe": r["nfe_per_image"], "per_seed": r["per_seed"], "steps": r["steps"],
                    "per_rule": {k: v["score"] for k, v in r["per_rule"].items()},
                    "per_category": {k: v["score"] for k, v in r["per_category"].items()},
@@ -161,7 +163,7 @@ def main() -> int:
                 guided_nfe = r["nfe_per_image"]
             res[split][name] = row
             print(f"{split:4s} {name:20s} score {100 * row['score']:5.1f}%  colour {100 * (row['colour'] or 0):5.1f}%  "
-                  f"NFE {row['nfe']:5.1f}  seeds {[round(100 * s, 1) for s in row['per_seed']]}  ({row['seconds']} s)",
+                  f"(found {100 * (row['colour_found'] or 0):5.1f}%)  NFE {row['nfe']:5.1f}  seeds {[round(100 * s, 1) for s in row['per_seed']]}  ({row['seconds']} s)",
                   flush=True)
     checks = {}
     o, i = res.get("ood", {}), res.get("id", {})
@@ -179,7 +181,12 @@ def main() -> int:
         checks["id_within_1"] = checks["id_change_points"] >= -1.0
     if "off" in o and "lina_substitute" in o and o["off"]["colour"] is not None:
         checks["colour_change_points"] = round(100 * (o["lina_substitute"]["colour"] - o["off"]["colour"]), 2)
-        checks["colour_within_1"] = abs(checks["colour_change_points"]) <= 1.0
+        # the target reads texture alone: colour accuracy of the objects the judge found (a missing object
+        # also fails its colour check, so the raw rate rises with every object LINA puts where it belongs)
+        if o["off"].get("colour_found") is not None and o["lina_substitute"].get("colour_found") is not None:
+            checks["colour_found_change_points"] = round(
+                100 * (o["lina_substitute"]["colour_found"] - o["off"]["colour_found"]), 2)
+            checks["colour_within_1"] = abs(checks["colour_found_change_points"]) <= 1.0
     if "off_equal_nfe" in o and "lina_guided" in o:
         checks["guided_vs_equal_nfe_points"] = round(100 * (o["lina_guided"]["score"] - o["off_equal_nfe"]["score"]), 2)
     print("targets:", json.dumps(checks, indent=1))

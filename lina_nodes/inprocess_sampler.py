@@ -19,7 +19,7 @@ import torch
 from .comfy_inprocess import import_comfy
 from .errors import LinaError
 
-ABLATIONS = ("prompt", "latent", "schedule")
+ABLATIONS = ("prompt", "latent", "schedule", "structure")
 
 
 @dataclass
@@ -123,12 +123,13 @@ class InProcessSampler:
                lina: str = "off", ablate=(), mode: str = "", csg=None, sampler: str = "euler",
                scheduler: str = "simple", probe: bool = False, swap_from: str | None = None,
                swap_at: float = 0.0, negative: str = "", prompt_scale: float = 1.0,
-               latent_scale: float = 1.0) -> SampleResult:
+               latent_scale: float = 1.0, structure_share: float | None = None) -> SampleResult:
         """One image. ``lina``: "off" or "prior" (training-free plan from the prompt's parsed CSG, or
         ``csg`` if given). ``ablate``: components to remove (prompt: no physics-subspace edit, c' is
-        the raw causal completion; latent: no latent term; schedule: the base scheduler). ``mode``:
+        the raw causal completion; latent: no latent term; schedule: the base scheduler; structure: no
+        structure-prompt phase). ``mode``:
         override the plan's mode (add / substitute); ``prompt_scale`` / ``latent_scale`` scale the plan's
-        strengths as LINA Plan's inputs do. ``swap_from``: sample with this prompt until
+        strengths as LINA Plan's inputs do; ``structure_share`` replaces the plan's. ``swap_from``: sample with this prompt until
         progress ``swap_at``, then with ``prompt``."""
         import comfy.sample
         import comfy.samplers
@@ -161,6 +162,10 @@ class InProcessSampler:
                                                           latent_scale, mode)
             if "latent" in ablate:
                 plan = plan.with_(latent_strength=0.0)
+            if "structure" in ablate:
+                plan = plan.with_(structure_share=0.0)
+            elif structure_share is not None and plan.structure_prompt:
+                plan = plan.with_(structure_share=float(structure_share))
         if swap_from is not None:
             # swap_from for progress < swap_at, the prompt from swap_at on (ComfyUI timestep ranges; no step
             # sees both)

@@ -113,22 +113,29 @@ class _Masker:
 # ---- GUIDER -------------------------------------------------------------------------------------
 
 EDIT_KEY = "lina_positive"
+STRUCTURE_KEY = "lina_structure"
+PHASE_KEY = "lina_phase"
 
 
 class LinaGuider(comfy.samplers.CFGGuider):
-    """CFG plus LINA's early-window latent guidance toward c'."""
+    """CFG plus LINA's early-window latent guidance toward c' (after the structure phase, when the plan has one)."""
 
     def __init__(self, model_patcher, plan: LinaPlan, user_mask=None):
         super().__init__(model_patcher)
         self.plan = plan
         self.sigma_max, self.sigma_beta, self.beta = window(model_patcher, plan)
+        self.sigma_structure = structure_sigma(model_patcher, plan, self.beta)
         self.masker = _Masker(plan, user_mask)
         self.dropped = 0
 
     def set_conds(self, positive, negative, lina_positive=None):
         conds = {"positive": positive, "negative": negative}
         if lina_positive is not None:
-            conds[EDIT_KEY] = lina_positive
+            structure, full = split_phases(lina_positive)
+            if full:
+                conds[EDIT_KEY] = full
+            if structure and self.sigma_structure is not None:
+                conds[STRUCTURE_KEY] = structure
         self.inner_set_conds(conds)
 
     def lam(self, timestep) -> float:
@@ -140,6 +147,10 @@ class LinaGuider(comfy.samplers.CFGGuider):
         edited = self.conds.get(EDIT_KEY)
         lam = self.lam(timestep) if edited is not None else 0.0
         pos, neg = self.conds.get("positive"), self.conds.get("negative")
+        structure = self.conds.get(STRUCTURE_KEY)
+        if structure is not None and _sigma_of(timestep) > self.sigma_structure:   # the structure phase: substitute
+            return comfy.samplers.sampling_function(self.inner_model, x, timestep, neg, structure, self.cfg,
+                                                    model_options=model_options, seed=seed)
         if lam == 0.0:
             return super().predict_noise(x, timestep, model_options, seed)
         if self.plan.mode == "substitute":
@@ -162,24 +173,34 @@ class LinaGuider(comfy.samplers.CFGGuider):
 # ---- MODEL patch --------------------------------------------------------------------------------
 
 def patch_model(model, plan: LinaPlan, lina_positive, user_mask=None):
-    """A clone of ``model`` carrying the plan's early-window guidance toward ``lina_positive``."""
-    sigma_max, sigma_beta, _ = window(model, plan)
+    """A clone of ``model`` carrying the plan's early window: the structure phase (positive replaced by the
+    structure prompt), then guidance toward c' (add: a post-CFG term; substitute: c' replaces c)."""
+    sigma_max, sigma_beta, beta = window(model, plan)
     m = model.clone()
-    if plan.latent_strength == 0.0:
+    structure, full = split_phases(lina_positive)
+    sigma_s = structure_sigma(model, plan, beta) if structure else None
+    if plan.latent_strength == 0.0 and sigma_s is None:
         return m  # documented no-op
     key = f"lina_{uuid.uuid4().hex[:12]}"
+    key_s = key + "_structure"
     masker = _Masker(plan, user_mask)
-    edited_converted = comfy.sampler_helpers.convert_cond(lina_positive)
+    full_converted = comfy.sampler_helpers.convert_cond(full) if full else None
+    structure_converted = comfy.sampler_helpers.convert_cond(structure) if sigma_s is not None else None
 
     def lam_of(sigma) -> float:
         return lg.lambda_at(_sigma_of(sigma), sigma_max, sigma_beta, plan.latent_strength, plan.latent_decay)
+
+    def in_structure(sigma) -> bool:
+        return sigma_s is not None and _sigma_of(sigma) > sigma_s
 
     def outer_sample(executor, *args, **kwargs):
         guider = executor.class_obj
         conds = getattr(guider, "conds", None)
         if not isinstance(conds, dict) or not isinstance(getattr(guider, "model_options", None), dict):
             return executor(*args, **kwargs)
-        conds[key] = [c.copy() for c in edited_converted]
+        for k, cv in ((key, full_converted), (key_s, structure_converted)):
+            if cv is not None:
+                conds[k] = [c.copy() for c in cv]
         guider.model_options[key] = guider  # this run's options clone: post-CFG finds c' through it
         try:
             return executor(*args, **kwargs)
@@ -187,29 +208,36 @@ def patch_model(model, plan: LinaPlan, lina_positive, user_mask=None):
             guider.model_options.pop(key, None)
             if isinstance(getattr(guider, "conds", None), dict):
                 guider.conds.pop(key, None)
+                guider.conds.pop(key_s, None)
 
-    if plan.mode == "substitute":
-        def predict_noise(executor, x, timestep, model_options=None, seed=None):
-            model_options = {} if model_options is None else model_options
-            guider = executor.class_obj
-            conds = getattr(guider, "conds", None)
-            if lam_of(timestep) == 0.0 or not isinstance(conds, dict) or key not in conds or "positive" not in conds:
-                return executor(x, timestep, model_options, seed)
-            orig = conds["positive"]
-            conds["positive"] = conds[key]
-            try:
-                return executor(x, timestep, model_options, seed)
-            finally:
-                conds["positive"] = orig
+    def predict_noise(executor, x, timestep, model_options=None, seed=None):
+        """Swap the positive for this step: the structure prompt in the structure phase, c' in substitute mode."""
+        conds = getattr(executor.class_obj, "conds", None)
+        swap = None
+        if isinstance(conds, dict) and "positive" in conds:
+            if in_structure(timestep):
+                swap = key_s
+            elif plan.mode == "substitute" and lam_of(timestep) != 0.0:
+                swap = key
+        if swap is None or swap not in conds:
+            return executor(x, timestep, model_options, seed)
+        orig = conds["positive"]
+        conds["positive"] = conds[swap]
+        try:
+            return executor(x, timestep, model_options, seed)
+        finally:
+            conds["positive"] = orig
 
-        m.add_wrapper_with_key(comfy.patcher_extension.WrappersMP.OUTER_SAMPLE, key, outer_sample)
+    m.add_wrapper_with_key(comfy.patcher_extension.WrappersMP.OUTER_SAMPLE, key, outer_sample)
+    if plan.mode == "substitute" or sigma_s is not None:
         m.add_wrapper_with_key(comfy.patcher_extension.WrappersMP.PREDICT_NOISE, key, predict_noise)
+    if plan.mode == "substitute" or plan.latent_strength == 0.0:
         return m
 
     def post_cfg(args):
         denoised = args["denoised"]
         lam = lam_of(args["sigma"])
-        if lam == 0.0:
+        if lam == 0.0 or in_structure(args["sigma"]):
             return denoised
         mo = args["model_options"]
         guider = mo.get(key)
@@ -220,7 +248,6 @@ def patch_model(model, plan: LinaPlan, lina_positive, user_mask=None):
         d_edit = comfy.samplers.calc_cond_batch(args["model"], [edited], x, sigma, mo)[0]
         return lg.combine(denoised, args["cond_denoised"], d_edit, lam, masker(x))[0]
 
-    m.add_wrapper_with_key(comfy.patcher_extension.WrappersMP.OUTER_SAMPLE, key, outer_sample)
     m.set_model_sampler_post_cfg_function(post_cfg)
     return m
 
@@ -249,7 +276,37 @@ def _encode(clip, text: str):
 
 def build_plan(csg, clip, adapter=None, prompt_scale: float = 1.0, latent_scale: float = 1.0, mode: str = "",
                plan_json: str = ""):
-    """Returns (plan, positive, lina_positive)."""
+    """Returns (plan, positive, lina_positive). With a structure prompt in the plan, lina_positive holds
+    the encoded structure prompt (tagged ``lina_phase: structure``) and c' (``lina_phase: full``); the
+    Guider / Model Patch condition on the structure prompt until progress structure_share * window end
+    (``split_phases``), then follow the plan's mode with c'."""
+    plan, positive, lina_positive = _build_plan(csg, clip, adapter, prompt_scale, latent_scale, mode, plan_json)
+    if not (plan.structure_prompt.strip() and plan.structure_share > 0.0):
+        return plan, positive, lina_positive
+    structure = [[t, {**d, PHASE_KEY: "structure"}] for t, d in
+                 clip.encode_from_tokens_scheduled(clip.tokenize(plan.structure_prompt))]
+    if check_conditioning(structure, "plan.structure_prompt") != check_conditioning(lina_positive, "lina_positive"):
+        raise PlanError("the structure prompt encodes to another width than the prompt.", field="plan.structure_prompt")
+    return plan, positive, structure + [[t, {**d, PHASE_KEY: "full"}] for t, d in lina_positive]
+
+
+def split_phases(lina_positive) -> tuple[list, list]:
+    """(structure entries, c' entries) of LINA Plan's lina_positive; untagged entries count as c'."""
+    structure, full = [], []
+    for t, d in lina_positive:
+        (structure if isinstance(d, dict) and d.get(PHASE_KEY) == "structure" else full).append([t, d])
+    return structure, full
+
+
+def structure_sigma(model, plan: LinaPlan, beta: float) -> float | None:
+    """Sigma where the structure phase ends (progress structure_share * beta); None without one."""
+    if not (plan.structure_prompt.strip() and plan.structure_share > 0.0):
+        return None
+    return float(model.get_model_object("model_sampling").percent_to_sigma(plan.structure_share * beta))
+
+
+def _build_plan(csg, clip, adapter=None, prompt_scale: float = 1.0, latent_scale: float = 1.0, mode: str = "",
+                plan_json: str = ""):
     g = _as_csg(csg)
     if not g.prompt.strip():
         raise CSGError("the graph has no prompt text to encode.", field="csg.prompt",
@@ -344,6 +401,9 @@ class LINAPlan(io.ComfyNode):
                 "strength and token weights, latent guidance strength and decay, early window, early share of "
                 "steps, CSG masks), the prompt's own conditioning, and the edited conditioning c' (causal "
                 "completion, edited along the encoder's physics subspace on the tokens of physical nodes only). "
+                "When the prompt places an object by a relation and also names a texture-only ground (\"close "
+                "to the water and in the sand\"), the first half of the early window is conditioned on the prompt "
+                "without the ground phrase (the structure prompt), so the relation sets the layout. "
                 "Without an adapter the documented training-free prior is used."
             ),
             is_output_node=True,
@@ -370,7 +430,10 @@ class LINAPlan(io.ComfyNode):
             outputs=[
                 PlanType.Output("plan", tooltip="The plan, for LINA Guider, LINA Model Patch and LINA Causal Scheduler."),
                 io.Conditioning.Output("positive", tooltip="The prompt encoded as CLIPTextEncode would (c)."),
-                io.Conditioning.Output("lina_positive", tooltip="The edited conditioning c' (same shape and keys as c)."),
+                io.Conditioning.Output("lina_positive", tooltip="The edited conditioning c' (same shape and keys as c). "
+                                       "When the plan has a structure prompt, also that prompt's encoding, tagged "
+                                       "for the first part of the early window (LINA Guider / Model Patch give each "
+                                       "part its range)."),
                 io.String.Output("plan_json", tooltip="The plan as JSON (for API callers and for editing)."),
             ],
         )

@@ -16,6 +16,8 @@ Fields (see docs/interventions.md):
   regions          CSG layout masks: [{"node": id, "box": [x0, y0, x1, y1], "weight": w}], normalised
   mask_floor       mask value outside every region (1 = unmasked)              [0, 1]
   encoder_width    width D of the text encoder the edit was computed with (0 = not bound)
+  structure_prompt the prompt without its texture-only ground phrases ("" = nothing deferred; ``structure.py``)
+  structure_share  share of the early window (in denoising progress) conditioned on the structure prompt [0, 0.95]
 """
 from __future__ import annotations
 
@@ -35,6 +37,7 @@ _RANGES = {
     "window_end": (0.0, 0.95),
     "early_share": (0.05, 0.95),
     "mask_floor": (0.0, 1.0),
+    "structure_share": (0.0, 0.95),
 }
 
 
@@ -64,6 +67,8 @@ class LinaPlan:
     regions: tuple = ()
     mask_floor: float = 0.0
     encoder_width: int = 0
+    structure_prompt: str = ""
+    structure_share: float = 0.0
     source: str = "prior"
     prompt: str = ""
     causal_prompt: str = ""
@@ -158,6 +163,8 @@ def validate(plan: LinaPlan) -> LinaPlan:
         if not lo <= v <= hi:
             raise PlanError(f"must be in [{lo:g}, {hi:g}], got {v:g}.", field=f"plan.{name}")
         vals[name] = v
+    if not isinstance(plan.structure_prompt, str):
+        raise PlanError(f"must be a string, got {type(plan.structure_prompt).__name__}.", field="plan.structure_prompt")
     if plan.mode not in MODES:
         raise PlanError(f"must be one of {', '.join(MODES)}, got {plan.mode!r}.", field="plan.mode")
     if isinstance(plan.encoder_width, bool) or not isinstance(plan.encoder_width, int) or plan.encoder_width < 0:

@@ -13,6 +13,9 @@ Rules (every number below is a prior, to be replaced by an adapter's prediction 
   window end beta = 0 (auto: the model family's structure knee, resolved where the model is known).
 * Regions: the layout box of every weighted node with a box; mask floor 0.25 outside the regions
   (1.0, i.e. unmasked, when no weighted node has a box).
+* Structure prompt (``structure.py``): when the prompt places a subject by a relation and also names
+  a texture-only ground (sand, grass, snow...), the first half of the early window (structure share
+  0.5) is conditioned on the prompt without the ground phrase; otherwise the share is 0.
 """
 from __future__ import annotations
 
@@ -20,11 +23,13 @@ from ..csg.model import CSG
 from ..errors import CSGError
 from ..schedule import DEFAULT_RHO
 from .plan import LinaPlan, Region, validate
+from .structure import structure_prompt
 
 W_IMPLIED = 1.0
 W_CAUSE = 0.6
 W_RELATED = 0.5
 MASK_FLOOR = 0.25
+STRUCTURE_SHARE = 0.5
 
 
 def node_weights(g: CSG) -> dict[str, float]:
@@ -68,6 +73,9 @@ def prior_plan(g: CSG, causal_prompt: str = "") -> LinaPlan:
     regions = tuple(Region(node=n.id, box=tuple(n.box), weight=weights[n.id])
                     for n in g.nodes if n.id in active and n.box is not None)
     notes = [] if regions else ["no layout boxes: latent guidance is unmasked"]
+    sp, deferred = structure_prompt(g)
+    if deferred:
+        notes.append(f"structure prompt defers {', '.join(deferred)} (texture-only ground)")
     return validate(LinaPlan(
         prompt_strength=0.5 + 0.25 * hop,
         token_weights=weights,
@@ -78,6 +86,8 @@ def prior_plan(g: CSG, causal_prompt: str = "") -> LinaPlan:
         mode="add",
         regions=regions,
         mask_floor=MASK_FLOOR if regions else 1.0,
+        structure_prompt=sp if deferred else "",
+        structure_share=STRUCTURE_SHARE if deferred else 0.0,
         prompt=g.prompt,
         causal_prompt=causal_prompt,
         notes=tuple(notes),

@@ -93,9 +93,9 @@ def add_eval_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--lina", choices=("off", "prior"), default="off",
                    help="LINA at sampling time: off, or the training-free prior plan from each prompt's parsed CSG "
                         "(LINA Guider + Causal Scheduler, through ComfyUI's sampler in this process)")
-    p.add_argument("--ablate", action="append", choices=("prompt", "latent", "schedule"), default=[],
+    p.add_argument("--ablate", action="append", choices=("prompt", "latent", "schedule", "structure"), default=[],
                    help="remove one LINA component (repeatable): prompt (no physics-subspace edit), latent (no "
-                        "latent term), schedule (base scheduler)")
+                        "latent term), schedule (base scheduler), structure (no structure-prompt phase)")
     p.add_argument("--mode", choices=("add", "substitute"), default="",
                    help="LINA latent mode: add (guidance term, extra evaluations) or substitute (c' replaces c in "
                         "the early window, no extra evaluations); default: the plan's")
@@ -103,6 +103,9 @@ def add_eval_args(p: argparse.ArgumentParser) -> None:
                    help="multiply the plan's prompt-edit strength (LINA Plan's prompt_scale; default 1)")
     p.add_argument("--latent-scale", type=float, default=1.0,
                    help="multiply the plan's latent guidance strength (LINA Plan's latent_scale; default 1)")
+    p.add_argument("--structure-share", type=float, default=None,
+                   help="share of the early window conditioned on the structure prompt, for plans that have one "
+                        "(default: the plan's, 0.5 from the prior)")
 
 
 def eval_main(args) -> int:
@@ -112,7 +115,8 @@ def eval_main(args) -> int:
         rep = evaluate(args.weights, split=args.split, n=args.n, seeds=args.seeds, steps=args.steps, cfg=args.cfg,
                        batch=args.batch, out_dir=args.out, threads=args.threads, register=args.register,
                        lina=args.lina, ablate=tuple(args.ablate), mode=args.mode,
-                       prompt_scale=args.prompt_scale, latent_scale=args.latent_scale)
+                       prompt_scale=args.prompt_scale, latent_scale=args.latent_scale,
+                       structure_share=args.structure_share)
     except LinaError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2

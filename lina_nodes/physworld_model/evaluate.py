@@ -82,14 +82,15 @@ def score_images(images, records: list, seed_index: list | None = None, register
     against the nearest of k valid layouts of the prompt (``physworld.register``): a prompt does not fix
     positions, so a text-to-image model is not marked wrong for drawing a correct scene elsewhere. The
     score against the record's own layout is kept as ``score_fixed_layout``. Returns overall /
-    per-category / per-rule / per-constraint-kind / per-seed scores and a per-image list. Usable on
+    per-category / per-rule / per-constraint-kind / per-seed scores, colour accuracy of the objects found
+    (``colour_given_present``) and a per-image list. Usable on
     images from any source (e.g. ComfyUI outputs)."""
     if len(images) != len(records):
         raise LinaError(f"{len(images)} images for {len(records)} records", field="images")
     seed_index = list(seed_index) if seed_index is not None else [0] * len(records)
     per_img, by_cat, by_rule, by_kind, by_seed = [], defaultdict(list), defaultdict(list), defaultdict(list), \
         defaultdict(list)
-    fixed = []
+    fixed, colour_found = [], []
     for img, rec, k in zip(images, records, seed_index):
         img = np.asarray(img)
         j0 = judge(img, rec["csg"])
@@ -103,8 +104,11 @@ def score_images(images, records: list, seed_index: list | None = None, register
         for r in rec.get("ood_rules") or []:
             by_rule[r].append(item)
         by_seed[k].append(item)
+        present = {v.subject for v in j.verdicts if v.kind == "present" and v.passed}
         for v in j.verdicts:
             by_kind[v.kind].append(v.passed)
+            if v.kind == "color" and v.subject in present:
+                colour_found.append(v.passed)
         per_img.append({"prompt": rec["prompt"], "category": rec["category"], "ood_rules": rec.get("ood_rules", []),
                         "seed_index": k, "score": round(j.score, 4), "all": j.all_passed,
                         "failed": [f"{v.kind}:{v.subject}" for v in j.verdicts if not v.passed]})
@@ -117,6 +121,9 @@ def score_images(images, records: list, seed_index: list | None = None, register
         "per_category": {c: _agg(v) for c, v in sorted(by_cat.items())},
         "per_rule": {r: _agg(v) for r, v in sorted(by_rule.items())},
         "per_constraint_kind": {k: {"pass": float(np.mean(v)), "n": len(v)} for k, v in sorted(by_kind.items())},
+        # texture alone: colour checks of objects the judge found (a missing object fails its colour check too)
+        "colour_given_present": {"pass": float(np.mean(colour_found)) if colour_found else None,
+                                 "n": len(colour_found)},
         "per_seed": seed_scores, "seed_std": float(np.std(seed_scores)),
         "images_detail": per_img,
     }
@@ -126,12 +133,13 @@ def evaluate(weights, split: str = "id", n: int = 50, seeds: int = 1, steps: int
              cfg: float | None = None, batch: int = 16, out_dir="out/physworld_eval", threads: int = 1,
              sheet_rows: int = 24, bundle: PhysWorldBundle | None = None, register: int = DEFAULT_K,
              lina: str = "off", ablate=(), mode: str = "", prompt_scale: float = 1.0,
-             latent_scale: float = 1.0) -> dict:
+             latent_scale: float = 1.0, structure_share: float | None = None) -> dict:
     """Generate ``n`` prompts of a split x ``seeds`` and judge them; JSON report + contact sheet.
     ``lina`` off | prior: sample through ComfyUI's own sampler in this process with the LINA Guider and
     Causal Scheduler (``inprocess_sampler``); ``ablate`` removes components (prompt, latent, schedule);
     ``mode`` overrides the plan's (add | substitute); ``prompt_scale`` / ``latent_scale`` multiply the
-    plan's strengths (LINA Plan's inputs). LINA off uses the batched plain sampler (the same images, faster)."""
+    plan's strengths (LINA Plan's inputs); ``structure_share`` replaces the plan's (plans with a structure
+    prompt only). LINA off uses the batched plain sampler (the same images, faster)."""
     if split not in SPLITS:
         raise LinaError(f"unknown split {split!r}", field="split", fix="use id or ood.")
     if n < 1 or seeds < 1:
@@ -149,13 +157,18 @@ def evaluate(weights, split: str = "id", n: int = 50, seeds: int = 1, steps: int
     jobs = [(i, k) for k in range(seeds) for i in range(n)]
     t1 = time.perf_counter()
     lina_info = None
-    if lina == "off" and not ablate and not mode and prompt_scale == 1.0 and latent_scale == 1.0:
+    if lina == "off" and not ablate and not mode and prompt_scale == 1.0 and latent_scale == 1.0 \
+            and structure_share is None:
         imgs = generate(b, [prompts[i] for i, _ in jobs], [seed_for(i, k) for i, k in jobs], steps, cfg, size, batch)
         nfe = [steps * (1 if cfg == 1.0 else 2)] * len(jobs)
     else:
         if lina == "off":   # LINA settings without LINA would be silently ignored
-            raise LinaError("--ablate, --mode, --prompt-scale and --latent-scale need --lina prior.", field="lina",
-                            fix="add --lina prior.")
+            raise LinaError("--ablate, --mode, --prompt-scale, --latent-scale and --structure-share need --lina "
+                            "prior.", field="lina", fix="add --lina prior.")
+        if structure_share is not None and not (isinstance(structure_share, (int, float))
+                                                and 0.0 <= structure_share <= 0.95):
+            raise LinaError(f"structure_share must be a number in [0, 0.95], got {structure_share!r}.",
+                            field="structure_share")
         for name, v in (("prompt_scale", prompt_scale), ("latent_scale", latent_scale)):
             if not (isinstance(v, (int, float)) and np.isfinite(v) and 0.0 <= v <= 20.0):
                 raise LinaError(f"{name} must be a number in [0, 20], got {v!r}.", field=name)
@@ -165,7 +178,8 @@ def evaluate(weights, split: str = "id", n: int = 50, seeds: int = 1, steps: int
         imgs, nfe, plans = [], [], []
         for i, k in jobs:
             r = smp.sample(prompts[i], seed_for(i, k), steps=steps, cfg=cfg, size=size, lina=lina,
-                           ablate=tuple(ablate), mode=mode, prompt_scale=prompt_scale, latent_scale=latent_scale)
+                           ablate=tuple(ablate), mode=mode, prompt_scale=prompt_scale, latent_scale=latent_scale,
+                           structure_share=structure_share)
             imgs.append(r.image)
             nfe.append(r.nfe)
             if r.plan is not None and k == 0:
@@ -174,6 +188,7 @@ def evaluate(weights, split: str = "id", n: int = 50, seeds: int = 1, steps: int
         if plans:
             lina_info = {"setting": lina, "ablate": sorted(ablate), "mode": mode or plans[0].mode,
                          "prompt_scale": prompt_scale, "latent_scale": latent_scale,
+                         "structure_share": sorted({p.structure_share for p in plans if p.structure_prompt}),
                          "window_end": sorted({p.window_end for p in plans}),
                          "early_share": [float(np.min([p.early_share for p in plans])),
                                          float(np.max([p.early_share for p in plans]))],

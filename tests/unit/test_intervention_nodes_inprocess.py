@@ -243,3 +243,49 @@ def test_build_plan_bad_inputs_and_adapter():
         inn.build_plan(parse("a red ball in front of a small mirror"), clip, adapter=WrongWidth())
     noop, pos, lpos = inn.build_plan(parse("a red ball"), clip)
     assert noop.is_noop and torch.equal(pos[0][0], lpos[0][0])
+
+
+def test_build_plan_adds_the_structure_phase_and_guider_and_patch_use_it_first():
+    clip = FakeClip(768, 768)
+    g = parse("a large purple cone close to the water and in the sand")
+    plan, pos, lpos = inn.build_plan(g, clip)
+    assert plan.structure_prompt == "a large purple cone close to the water"
+    assert [d[inn.PHASE_KEY] for _, d in lpos] == ["structure", "full"]
+    assert not torch.equal(lpos[0][0], pos[0][0])           # the structure prompt's own encoding
+    structure, full = inn.split_phases(lpos)
+    assert structure[0][0] is lpos[0][0] and full[0][0] is lpos[1][0]
+    assert inn.split_phases(pos) == ([], pos)                # untagged conditioning is c'
+    _, _, lpos2 = inn.build_plan(parse("a red ball in front of a small mirror"), clip)
+    assert all(inn.PHASE_KEY not in d for _, d in lpos2)      # nothing deferred: c' alone, as before
+
+    for mode in ("add", "substitute"):
+        p = plan.with_(mode=mode)
+        gd = inn.LinaGuider(patcher(), p)
+        gd.set_conds(pos, cond(), lpos)
+        assert inn.STRUCTURE_KEY in gd.original_conds and inn.EDIT_KEY in gd.original_conds
+        ms = patcher().get_model_object("model_sampling")
+        assert gd.sigma_structure == pytest.approx(float(ms.percent_to_sigma(p.structure_share * gd.beta)))
+        assert gd.sigma_beta < gd.sigma_structure < gd.sigma_max
+        # the patch swaps the positive for the structure prompt before sigma_structure, in both modes
+        pm = inn.patch_model(patcher(), p, lpos)
+        key, (fn,) = next(iter(pm.wrappers[comfy.patcher_extension.WrappersMP.PREDICT_NOISE].items()))
+
+        class G:
+            conds = {"positive": "c", key: "c_prime", key + "_structure": "structure"}  # noqa: RUF012
+
+        seen = []
+
+        class Exec:
+            class_obj = G()
+
+            def __call__(self, x, t, mo, seed):
+                seen.append(G.conds["positive"])
+                return x
+
+        for sig in (gd.sigma_structure * 1.05, (gd.sigma_structure + gd.sigma_beta) / 2, gd.sigma_beta * 0.5):
+            fn(Exec(), torch.zeros(1), torch.tensor([sig]), {}, None)
+        middle = "c_prime" if mode == "substitute" else "c"
+        assert seen == ["structure", middle, "c"] and G.conds["positive"] == "c"
+    # no structure phase and no latent strength: the patch is a no-op; a structure phase alone is not
+    assert not inn.patch_model(patcher(), plan.with_(latent_strength=0.0, structure_share=0.0), lpos).wrappers
+    assert inn.patch_model(patcher(), plan.with_(latent_strength=0.0), lpos).wrappers

@@ -145,3 +145,41 @@ def test_cli_eval_strength_scales(tmp_path, capsys):
     assert "latent_scale" in capsys.readouterr().err
     assert lina_main(["physworld", "eval", "--n", "1", "--latent-scale", "2", "--out", str(tmp_path)]) != 0
     assert "--lina prior" in capsys.readouterr().err
+    assert lina_main(["physworld", "eval", "--n", "1", "--lina", "prior", "--structure-share", "1.5",
+                      "--out", str(tmp_path)]) != 0
+    assert "structure_share" in capsys.readouterr().err
+    assert lina_main(["physworld", "eval", "--n", "1", "--structure-share", "0.3", "--out", str(tmp_path)]) != 0
+    assert "--lina prior" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("mode", ["substitute", "add"])
+def test_structure_prompt_conditions_the_first_part_of_the_window_only(pw, monkeypatch, mode):
+    """Region prompt: the model sees the structure prompt's tokens exactly in the steps before
+    structure_share * window end (no extra evaluation there), and the prompt itself after the window."""
+    prompt = "a large purple cone close to the water and in the sand"
+    dm = pw.model.model.diffusion_model
+    seen, forward = [], dm.forward
+
+    def record(x, timesteps, context=None, **kw):
+        seen.append((float(timesteps.flatten()[0]) / 1000.0, context.detach().clone()))
+        return forward(x, timesteps, context=context, **kw)
+
+    monkeypatch.setattr(dm, "forward", record)
+    r = pw.sample(prompt, 5, lina="prior", mode=mode)
+    plan = r.plan
+    assert plan.structure_prompt == "a large purple cone close to the water"
+    assert r.nfe == 40 if mode == "substitute" else 40 < r.nfe < 52
+    s_ctx = pw.encode(plan.structure_prompt)[0][0]
+    p_ctx = pw.encode(prompt)[0][0]
+    from lina_nodes.schedule import knee_for_family
+
+    end = plan.structure_share * knee_for_family("physworld")
+    used = [(pw.progress_of(sig), any(torch.allclose(row, s_ctx[0]) for row in ctx),
+             any(torch.allclose(row, p_ctx[0]) for row in ctx)) for sig, ctx in seen]
+    assert any(s for _, s, _ in used) and all(s == (p < end - 1e-3) for p, s, _ in used), used
+    assert all(p_in for p, _, p_in in used if p > knee_for_family("physworld") + 1e-3)
+    monkeypatch.setattr(dm, "forward", forward)
+    off = pw.sample(prompt, 5, lina="prior", mode=mode, ablate=("structure",))
+    assert not np.array_equal(off.image, r.image)
+    zero = pw.sample(prompt, 5, lina="prior", mode=mode, structure_share=0.0)
+    assert np.array_equal(zero.image, off.image)   # share 0 is the ablation

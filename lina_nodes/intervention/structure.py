@@ -1,0 +1,89 @@
+"""The structure prompt: the user's prompt without the phrases that only set a texture of the ground. [ours]
+
+Insights 2 and 3 together: texture and physics are separable in the prompt, and the layout is fixed in
+the first, high-noise steps. A model that saw "in the sand" only far from the water ties the word to
+that layout, so "a cone close to the water and in the sand" comes out far from the water (PhysWorld's
+held-out rule). Conditioning the first part of the early window on "a cone close to the water" lets
+the relation that places the object decide the layout; the full prompt returns while colours are
+still free to change, and paints the ground as sand.
+
+A node is deferred when all of these hold (``deferred_nodes``):
+  * its name has the knowledge file's ``ground_cover`` trait (sand, grass, snow, carpet...), it is not
+    negated and its words are located in the prompt (``span``);
+  * it is only ever the target of spatial placement edges (in / on / inside) and the source of none;
+  * every subject placed on it keeps another spatial or action edge to a node that is not deferred
+    (so the structure prompt still says where the subject goes).
+The deferred node's words are cut together with the words that tie it to the previous node
+("... the water and in the sand" -> "... the water"); anything else keeps the user's own words, so
+the text encoder reads the same tokens it was trained on. Pure text: nothing here imports torch.
+"""
+from __future__ import annotations
+
+import re
+
+from ..csg.knowledge import Knowledge, load_knowledge
+from ..csg.model import CSG
+
+PLACEMENT = ("in", "on", "inside", "on_top_of")
+TRAIT = "ground_cover"
+_MAX_LINK_WORDS = 4          # "and in", "on top of", ", in": longer gaps are not a simple link
+_CONJ = re.compile(r"^\s*(,\s*)?(and\b|,)\s*", re.IGNORECASE)
+
+
+def deferred_nodes(g: CSG, knowledge: Knowledge | None = None) -> list[str]:
+    """Ids of the nodes whose phrase the structure prompt leaves out (see the module docstring)."""
+    kb = knowledge or load_knowledge()
+    by_id = {n.id: n for n in g.nodes}
+    cand = []
+    for n in g.nodes:
+        if n.negated or n.span is None or not kb.has_trait(n.name, n.kind, TRAIT):
+            continue
+        into = [e for e in g.edges if e.dst == n.id]
+        if not into or any(e.src == n.id for e in g.edges):
+            continue
+        if all(e.kind == "spatial" and e.relation in PLACEMENT and not e.negated for e in into):
+            cand.append(n.id)
+    keep = []
+    for nid in cand:
+        subjects = {e.src for e in g.edges if e.dst == nid}
+        ok = all(any(e.src == s and e.dst not in cand and e.dst in by_id and e.kind in ("spatial", "action")
+                     for e in g.edges) for s in subjects)
+        if ok:
+            keep.append(nid)
+    return keep
+
+
+def structure_prompt(g: CSG, knowledge: Knowledge | None = None) -> tuple[str, list[str]]:
+    """(text, deferred node ids). The text is ``g.prompt`` itself when nothing is deferred."""
+    text = g.prompt or ""
+    ids = deferred_nodes(g, knowledge)
+    if not ids or not text:
+        return text, []
+    spans = sorted((tuple(n.span), n.id) for n in g.nodes if n.span is not None)
+    cuts, done = [], []
+    for (s, e), nid in spans:
+        if nid not in ids:
+            continue
+        prev = max((pe for (ps, pe), pid in spans if pe <= s and pid not in ids), default=None)
+        if prev is None or not 0 <= s <= e <= len(text):
+            continue
+        link = text[prev:s]
+        if len(re.findall(r"[A-Za-z]+", link)) > _MAX_LINK_WORDS:
+            continue
+        cut_end = e
+        if not re.search(r"\band\b|,", link):   # "X in the sand and close to Y": drop the "and" after it
+            m = _CONJ.match(text[e:])
+            if m:
+                cut_end = e + m.end() - (1 if m.group(0).endswith(" ") else 0)
+        cuts.append((prev, cut_end))
+        done.append(nid)
+    if not cuts:
+        return text, []
+    out, pos = [], 0
+    for a, b in sorted(cuts):
+        out.append(text[pos:a])
+        pos = b
+    out.append(text[pos:])
+    res = " ".join("".join(out).split())
+    res = re.sub(r"\s+([,.;])", r"\1", res).strip(" ,")
+    return (res, done) if res else (text, [])

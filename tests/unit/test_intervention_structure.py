@@ -1,0 +1,70 @@
+"""The structure prompt (texture-only ground phrases deferred to after the first part of the early
+window): which nodes are deferred, the text left, the prior's use of it, and the plan fields."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from lina_nodes.csg import parse
+from lina_nodes.csg.knowledge import load_knowledge
+from lina_nodes.intervention.plan import LinaPlan, PlanError
+from lina_nodes.intervention.prior import STRUCTURE_SHARE, prior_plan
+from lina_nodes.intervention.structure import structure_prompt
+
+
+@pytest.mark.parametrize("prompt,expect", [
+    ("a large purple cone close to the water and in the sand", "a large purple cone close to the water"),
+    ("a small purple ball in the sand close to the water", "a small purple ball close to the water"),
+    ("a small pink cube in the sand, close to the water", "a small pink cube close to the water"),
+    ("a cube in the sand and close to the water", "a cube close to the water"),
+    ("a small red ball in the sand, far from the water", "a small red ball far from the water"),
+    ("a man standing in the snow in front of a house", "a man in front of a house"),
+])
+def test_ground_phrase_is_cut_and_the_relation_kept(prompt, expect):
+    text, ids = structure_prompt(parse(prompt))
+    assert text == expect
+    assert len(ids) == 1 and ids[0].split("_")[0] in ("sand", "snow")
+
+
+@pytest.mark.parametrize("prompt", [
+    "a cube in the sand",                                   # nothing else places the cube
+    "a small blue cube close to the water and on the grass",  # grass supports the cube: physics, kept
+    "a small green ball in the water next to the sand",     # sand is not where the ball is placed
+    "a red ball in front of a small mirror",
+    "a bird not in the snow near a tree",                   # negated
+    "more dirt than empty space in the jar",                # dirt fills the jar
+])
+def test_nothing_deferred_leaves_the_prompt(prompt):
+    g = parse(prompt)
+    assert structure_prompt(g) == (g.prompt, [])
+    plan = prior_plan(g)
+    assert plan.structure_prompt == "" and plan.structure_share == 0.0
+
+
+def test_empty_graph_and_knowledge_without_the_trait(tmp_path):
+    from lina_nodes.csg.model import CSG
+
+    assert structure_prompt(CSG()) == ("", [])
+    with open(load_knowledge().path) as f:
+        data = json.load(f)
+    del data["traits"]["ground_cover"]
+    p = tmp_path / "k.json"
+    p.write_text(json.dumps(data))
+    kb = load_knowledge(p)
+    g = parse("a cube in the sand and close to the water", knowledge=kb)
+    assert structure_prompt(g, kb) == (g.prompt, [])
+
+
+def test_prior_sets_the_structure_phase_and_the_plan_round_trips():
+    plan = prior_plan(parse("a large purple cone close to the water and in the sand"))
+    assert plan.structure_prompt == "a large purple cone close to the water"
+    assert plan.structure_share == STRUCTURE_SHARE and any("sand_0" in n for n in plan.notes)
+    back = LinaPlan.from_json(plan.to_json())
+    assert back == plan
+    with pytest.raises(PlanError, match="plan.structure_share"):
+        plan.with_(structure_share=1.5)
+    with pytest.raises(PlanError, match="plan.structure_share"):
+        LinaPlan.from_dict({**plan.to_dict(), "structure_share": float("nan")})
+    with pytest.raises(PlanError, match="plan.structure_prompt"):
+        LinaPlan.from_dict({**plan.to_dict(), "structure_prompt": 3})
