@@ -75,18 +75,19 @@ class InProcessSampler:
             self._enc[text] = self.clip.encode_from_tokens_scheduled(self.clip.tokenize(text))
         return self._enc[text]
 
-    def plan_for(self, prompt: str, csg=None, prompt_scale: float = 1.0, latent_scale: float = 1.0, mode: str = ""):
+    def plan_for(self, prompt: str, csg=None, prompt_scale: float = 1.0, latent_scale: float = 1.0, mode: str = "",
+                 adapter=None):
         """LINA Plan's outputs (plan, positive, lina_positive) for a prompt, cached like the node."""
         from .comfy_nodes.intervention_nodes import build_plan
         from .csg import parse
 
-        key = (prompt, None if csg is None else csg.to_json(), prompt_scale, latent_scale, mode)
+        key = (prompt, None if csg is None else csg.to_json(), prompt_scale, latent_scale, mode, id(adapter))
         if key not in self._plans:
             if len(self._plans) > 512:
                 self._plans.clear()
             g = csg if csg is not None else parse(prompt)
-            self._plans[key] = build_plan(g, self.clip, prompt_scale=prompt_scale, latent_scale=latent_scale,
-                                          mode=mode)
+            self._plans[key] = build_plan(g, self.clip, adapter=adapter, prompt_scale=prompt_scale,
+                                          latent_scale=latent_scale, mode=mode)
         return self._plans[key]
 
     def latent_shape(self, size: int) -> tuple:
@@ -123,9 +124,9 @@ class InProcessSampler:
                lina: str = "off", ablate=(), mode: str = "", csg=None, sampler: str = "euler",
                scheduler: str = "simple", probe: bool = False, swap_from: str | None = None,
                swap_at: float = 0.0, negative: str = "", prompt_scale: float = 1.0,
-               latent_scale: float = 1.0, structure_share: float | None = None) -> SampleResult:
-        """One image. ``lina``: "off" or "prior" (training-free plan from the prompt's parsed CSG, or
-        ``csg`` if given). ``ablate``: components to remove (prompt: no physics-subspace edit, c' is
+               latent_scale: float = 1.0, structure_share: float | None = None, adapter=None) -> SampleResult:
+        """One image. ``lina``: "off", "prior" (training-free plan from the prompt's parsed CSG, or
+        ``csg`` if given) or "adapter" (the plan ``adapter`` predicts, a LinaAdapter). ``ablate``: components to remove (prompt: no physics-subspace edit, c' is
         the raw causal completion; latent: no latent term; schedule: the base scheduler; structure: no
         structure-prompt phase). ``mode``:
         override the plan's mode (add / substitute); ``prompt_scale`` / ``latent_scale`` scale the plan's
@@ -140,9 +141,11 @@ class InProcessSampler:
         bad = set(ablate) - set(ABLATIONS)
         if bad:
             raise LinaError(f"unknown ablation(s) {sorted(bad)}.", field="ablate", fix=f"use {', '.join(ABLATIONS)}.")
-        if lina not in ("off", "prior"):
-            raise LinaError(f"unknown LINA setting {lina!r}.", field="lina",
-                            fix="use off or prior (the learned adapter comes with the adapter issue).")
+        if lina not in ("off", "prior", "adapter"):
+            raise LinaError(f"unknown LINA setting {lina!r}.", field="lina", fix="use off, prior or adapter.")
+        if (lina == "adapter") != (adapter is not None):
+            raise LinaError("an adapter goes with lina='adapter' and lina='adapter' needs one.", field="adapter",
+                            fix="pass a loaded LINA adapter (intervention.adapter.load_adapter) with lina='adapter'.")
         if swap_from is not None and not 0.0 <= swap_at <= 1.0:
             raise LinaError(f"swap_at must be in [0, 1], got {swap_at}.", field="swap_at")
         model = self.model.clone()
@@ -159,7 +162,7 @@ class InProcessSampler:
             positive = self.encode(prompt)
         else:
             plan, positive, lina_positive = self.plan_for(prompt, csg, 0.0 if "prompt" in ablate else prompt_scale,
-                                                          latent_scale, mode)
+                                                          latent_scale, mode, adapter)
             if "latent" in ablate:
                 plan = plan.with_(latent_strength=0.0)
             if "structure" in ablate:

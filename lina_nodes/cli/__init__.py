@@ -20,6 +20,7 @@ SUBCOMMANDS = [
     "parse_cmd",
     "physworld_cmd",
     "knee_cmd",
+    "adapter_cmd",
 ]
 
 

@@ -20,6 +20,7 @@ NODE_MODULES = [
     "csg_nodes",
     "physworld_loader",
     "intervention_nodes",
+    "adapter_loader",
 ]
 
 

@@ -34,6 +34,7 @@ from ..intervention.plan import LinaPlan, PlanError, as_plan, check_encoder_widt
 from ..intervention.prior import prior_plan
 from ..intervention.prompt_edit import aligned_targets, edit_pooled, edit_tokens
 from ..intervention.subspace import CACHE as SUBSPACES
+from ..intervention.subspace import fingerprint
 from ..intervention.token_align import align_prompt
 from ..schedule import knee_for_family
 from .scheduler import causal_sigmas, model_family
@@ -274,6 +275,11 @@ def _encode(clip, text: str):
     return d["cond"], d.get("pooled_output")
 
 
+def encoder_subspace(clip):
+    """The physics / texture subspaces of a CLIP, estimated on the fly and cached per encoder."""
+    return SUBSPACES.get(lambda text: _encode(clip, text), _encoder_id(clip))
+
+
 def build_plan(csg, clip, adapter=None, prompt_scale: float = 1.0, latent_scale: float = 1.0, mode: str = "",
                plan_json: str = ""):
     """Returns (plan, positive, lina_positive). With a structure prompt in the plan, lina_positive holds
@@ -325,6 +331,13 @@ def _build_plan(csg, clip, adapter=None, prompt_scale: float = 1.0, latent_scale
     tokens = clip.tokenize(g.prompt)
     positive = clip.encode_from_tokens_scheduled(tokens)
     width = check_conditioning(positive, "clip")
+    want = getattr(adapter, "fingerprint", None) if adapter is not None else None
+    if isinstance(want, str) and want:
+        have = fingerprint(lambda text: _encode(clip, text), _encoder_id(clip))
+        if have != want:
+            raise PlanError(f"the adapter was made for the text encoder {want}, but this CLIP is {have}.",
+                            field="adapter", fix="load the adapter trained for this CLIP, or leave the adapter "
+                                                 "input empty to use the training-free prior.")
     check_encoder_width(plan, width, field="override_json")
     if adapter is not None and not (plan_json or "").strip():
         pooled0 = positive[0][1].get("pooled_output")
@@ -351,7 +364,7 @@ def _build_plan(csg, clip, adapter=None, prompt_scale: float = 1.0, latent_scale
     c_causal, pooled_causal = causal["cond"], causal.get("pooled_output")
     sub = getattr(adapter, "subspace", None) if adapter is not None else None
     if sub is None:
-        sub = SUBSPACES.get(lambda text: _encode(clip, text), _encoder_id(clip))
+        sub = encoder_subspace(clip)
     elif getattr(sub, "width", width) != width:
         raise PlanError(f"the adapter's physics subspace has width {sub.width}, this CLIP has width {width}.",
                         field="adapter", fix="use an adapter trained for this text encoder.")

@@ -90,9 +90,11 @@ def add_eval_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--register", type=int, default=256, metavar="K",
                    help="judge each image against the nearest of K valid layouts of its prompt (0: against the "
                         "sample's own random layout only)")
-    p.add_argument("--lina", choices=("off", "prior"), default="off",
-                   help="LINA at sampling time: off, or the training-free prior plan from each prompt's parsed CSG "
-                        "(LINA Guider + Causal Scheduler, through ComfyUI's sampler in this process)")
+    p.add_argument("--lina", choices=("off", "prior", "adapter"), default="off",
+                   help="LINA at sampling time: off, the training-free prior plan from each prompt's parsed CSG, or "
+                        "the plan a LINA adapter predicts (--adapter FILE); LINA Guider + Causal Scheduler, through "
+                        "ComfyUI's sampler in this process")
+    p.add_argument("--adapter", default="", help="LINA adapter .safetensors for --lina adapter")
     p.add_argument("--ablate", action="append", choices=("prompt", "latent", "schedule", "structure"), default=[],
                    help="remove one LINA component (repeatable): prompt (no physics-subspace edit), latent (no "
                         "latent term), schedule (base scheduler), structure (no structure-prompt phase)")
@@ -116,7 +118,7 @@ def eval_main(args) -> int:
                        batch=args.batch, out_dir=args.out, threads=args.threads, register=args.register,
                        lina=args.lina, ablate=tuple(args.ablate), mode=args.mode,
                        prompt_scale=args.prompt_scale, latent_scale=args.latent_scale,
-                       structure_share=args.structure_share)
+                       structure_share=args.structure_share, adapter=args.adapter)
     except LinaError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2

@@ -133,9 +133,9 @@ def evaluate(weights, split: str = "id", n: int = 50, seeds: int = 1, steps: int
              cfg: float | None = None, batch: int = 16, out_dir="out/physworld_eval", threads: int = 1,
              sheet_rows: int = 24, bundle: PhysWorldBundle | None = None, register: int = DEFAULT_K,
              lina: str = "off", ablate=(), mode: str = "", prompt_scale: float = 1.0,
-             latent_scale: float = 1.0, structure_share: float | None = None) -> dict:
+             latent_scale: float = 1.0, structure_share: float | None = None, adapter: str = "") -> dict:
     """Generate ``n`` prompts of a split x ``seeds`` and judge them; JSON report + contact sheet.
-    ``lina`` off | prior: sample through ComfyUI's own sampler in this process with the LINA Guider and
+    ``lina`` off | prior | adapter (with ``adapter``, the path of a LINA adapter file): sample through ComfyUI's own sampler in this process with the LINA Guider and
     Causal Scheduler (``inprocess_sampler``); ``ablate`` removes components (prompt, latent, schedule);
     ``mode`` overrides the plan's (add | substitute); ``prompt_scale`` / ``latent_scale`` multiply the
     plan's strengths (LINA Plan's inputs); ``structure_share`` replaces the plan's (plans with a structure
@@ -158,13 +158,13 @@ def evaluate(weights, split: str = "id", n: int = 50, seeds: int = 1, steps: int
     t1 = time.perf_counter()
     lina_info = None
     if lina == "off" and not ablate and not mode and prompt_scale == 1.0 and latent_scale == 1.0 \
-            and structure_share is None:
+            and structure_share is None and not adapter:
         imgs = generate(b, [prompts[i] for i, _ in jobs], [seed_for(i, k) for i, k in jobs], steps, cfg, size, batch)
         nfe = [steps * (1 if cfg == 1.0 else 2)] * len(jobs)
     else:
         if lina == "off":   # LINA settings without LINA would be silently ignored
-            raise LinaError("--ablate, --mode, --prompt-scale, --latent-scale and --structure-share need --lina "
-                            "prior.", field="lina", fix="add --lina prior.")
+            raise LinaError("--ablate, --mode, --prompt-scale, --latent-scale, --structure-share and --adapter need "
+                            "--lina prior (or adapter).", field="lina", fix="add --lina prior.")
         if structure_share is not None and not (isinstance(structure_share, (int, float))
                                                 and 0.0 <= structure_share <= 0.95):
             raise LinaError(f"structure_share must be a number in [0, 0.95], got {structure_share!r}.",
@@ -174,19 +174,27 @@ def evaluate(weights, split: str = "id", n: int = 50, seeds: int = 1, steps: int
                 raise LinaError(f"{name} must be a number in [0, 20], got {v!r}.", field=name)
         from ..inprocess_sampler import InProcessSampler
 
+        if (lina == "adapter") != bool(adapter):
+            raise LinaError("--lina adapter and --adapter FILE go together.", field="adapter",
+                            fix="pass both (write one with `lina adapter prior --out FILE`), or use --lina prior.")
+        adp = None
+        if adapter:
+            from ..intervention.adapter import load_adapter
+
+            adp = load_adapter(adapter)
         smp = InProcessSampler.physworld(b.path)
         imgs, nfe, plans = [], [], []
         for i, k in jobs:
             r = smp.sample(prompts[i], seed_for(i, k), steps=steps, cfg=cfg, size=size, lina=lina,
                            ablate=tuple(ablate), mode=mode, prompt_scale=prompt_scale, latent_scale=latent_scale,
-                           structure_share=structure_share)
+                           structure_share=structure_share, adapter=adp)
             imgs.append(r.image)
             nfe.append(r.nfe)
             if r.plan is not None and k == 0:
                 plans.append(r.plan)
         imgs = np.stack(imgs)
         if plans:
-            lina_info = {"setting": lina, "ablate": sorted(ablate), "mode": mode or plans[0].mode,
+            lina_info = {"setting": lina, "adapter": adapter or None, "ablate": sorted(ablate), "mode": mode or plans[0].mode,
                          "prompt_scale": prompt_scale, "latent_scale": latent_scale,
                          "structure_share": sorted({p.structure_share for p in plans if p.structure_prompt}),
                          "window_end": sorted({p.window_end for p in plans}),

@@ -14,6 +14,7 @@ NODES = {
     "LINAGuider": ("LINA Guider", ["GUIDER"]),
     "LINAModelPatch": ("LINA Model Patch", ["MODEL"]),
     "LINASampler": ("LINA Sampler", ["LATENT", "LINA_PLAN"]),
+    "LINAAdapterLoader": ("LINA Adapter Loader", ["LINA_ADAPTER"]),
 }
 PROMPT = "a red ball in front of a small mirror"
 

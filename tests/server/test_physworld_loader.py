@@ -190,3 +190,30 @@ def test_lina_workflow_image_equals_the_lina_eval_sampler(comfy):
     assert np.abs(got.astype(int) - want.image.astype(int)).max() <= 1
     off = s.sample(prompt, 11)
     assert not np.array_equal(off.image, want.image)
+
+
+def test_adapter_loader_in_the_lina_workflow(comfy, tmp_path):
+    """LINA Adapter Loader -> LINA Plan's adapter input in the example LINA workflow: the prior-reproducing
+    adapter for PhysWorld's encoder gives the prior's image; a file that is not an adapter is a clear error."""
+    from lina_nodes.cli import main as lina_main
+    from lina_nodes.inprocess_sampler import InProcessSampler
+    from lina_nodes.intervention.adapter import load_adapter
+    from lina_nodes.physworld_model.cli import DEFAULT_WEIGHTS
+    from lina_nodes.workflow_format import apply_sets
+
+    path = tmp_path / "lina_adapter_pw.safetensors"
+    assert lina_main(["adapter", "prior", "--out", str(path)]) == 0
+    api = json.loads((WORKFLOWS / "physworld_lina_guider.api.json").read_text())
+    api["20"] = {"class_type": "LINAAdapterLoader", "inputs": {"adapter_name": "(none: use adapter_path)",
+                                                               "adapter_path": str(path)}}
+    api["3"]["inputs"]["adapter"] = ["20", 0]
+    api = apply_sets(api, ["8.noise_seed=12", "12.filename_prefix=pw_lina_adapter"])
+    saved = [f for f in comfy.output_files(comfy.run(api)) if "pw_lina_adapter" in f.name]
+    assert len(saved) == 1
+    s = InProcessSampler.physworld(DEFAULT_WEIGHTS)
+    want = s.sample(api["2"]["inputs"]["prompt"], 12, lina="adapter", adapter=load_adapter(path), mode="add")
+    assert want.plan.source == "adapter"
+    assert np.abs(load_png(saved[0]).astype(int) - want.image.astype(int)).max() <= 1
+    api["20"]["inputs"]["adapter_path"] = str(DEFAULT_WEIGHTS)   # a model file, not an adapter
+    err = execution_error(comfy.run(api, expect_error=True))
+    assert err["node_type"] == "LINAAdapterLoader" and "not a LINA adapter" in err["exception_message"]

@@ -289,3 +289,27 @@ def test_build_plan_adds_the_structure_phase_and_guider_and_patch_use_it_first()
     # no structure phase and no latent strength: the patch is a no-op; a structure phase alone is not
     assert not inn.patch_model(patcher(), plan.with_(latent_strength=0.0, structure_share=0.0), lpos).wrappers
     assert inn.patch_model(patcher(), plan.with_(latent_strength=0.0), lpos).wrappers
+
+
+def test_prior_adapter_through_build_plan_and_another_encoder_is_refused(tmp_path):
+    from lina_nodes.intervention.adapter import load_adapter, prior_adapter, save_adapter
+
+    clip = FakeClip(768, 768)
+    g = parse("a large purple cone close to the water and in the sand")
+    adapter = load_adapter(save_adapter(prior_adapter(inn.encoder_subspace(clip)), tmp_path / "a.safetensors"))
+    plan_a, pos_a, lpos_a = inn.build_plan(g, clip, adapter=adapter)
+    plan_p, pos_p, lpos_p = inn.build_plan(g, clip)
+    assert plan_a.source == "adapter" and plan_p.source == "prior"
+    for k in ("prompt_strength", "latent_strength", "latent_decay", "early_share", "structure_share"):
+        assert getattr(plan_a, k) == pytest.approx(getattr(plan_p, k), abs=1e-4)
+    assert all(torch.allclose(a[0], b[0]) for a, b in zip(lpos_a, lpos_p))
+
+    class OtherClip(FakeClip):   # same width, another encoder (other weights)
+        def __init__(self):
+            super().__init__(768, 768)
+            self.table = torch.randn(3000, 768, generator=torch.Generator().manual_seed(1)) * 0.1
+
+    with pytest.raises(PlanError, match="adapter.*made for the text encoder"):
+        inn.build_plan(g, OtherClip(), adapter=adapter)
+    with pytest.raises(PlanError, match="adapter"):
+        inn.build_plan(g, FakeClip(2048, 1280), adapter=adapter)

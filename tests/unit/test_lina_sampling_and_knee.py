@@ -183,3 +183,29 @@ def test_structure_prompt_conditions_the_first_part_of_the_window_only(pw, monke
     assert not np.array_equal(off.image, r.image)
     zero = pw.sample(prompt, 5, lina="prior", mode=mode, structure_share=0.0)
     assert np.array_equal(zero.image, off.image)   # share 0 is the ablation
+
+
+def test_cli_adapter_prior_show_and_eval_with_it(tmp_path, capsys):
+    """`lina adapter prior` writes the prior-reproducing adapter for PhysWorld's encoder; eval with it gives
+    the prior's images; an adapter without --lina adapter (and the reverse) is refused; a non-adapter is refused."""
+    path = tmp_path / "lina_adapter_pw.safetensors"
+    assert lina_main(["--json", "adapter", "prior", "--out", str(path)]) == 0
+    info = json.loads(capsys.readouterr().out)
+    assert info["width"] == 128 and path.is_file()
+    assert lina_main(["--json", "adapter", "show", str(path)]) == 0
+    assert json.loads(capsys.readouterr().out)["source"] == "prior"
+    reps = {}
+    for lina in ("prior", "adapter"):
+        extra = ["--adapter", str(path)] if lina == "adapter" else []
+        assert lina_main(["--json", "physworld", "eval", "--split", "ood", "--n", "4", "--lina", lina, "--mode",
+                          "substitute", "--out", str(tmp_path / lina)] + extra) == 0
+        reps[lina] = json.loads(capsys.readouterr().out)
+    assert reps["adapter"]["lina"]["adapter"] == str(path)
+    assert [d["score"] for d in reps["adapter"]["images_detail"]] == [d["score"] for d in reps["prior"]["images_detail"]]
+    assert lina_main(["physworld", "eval", "--n", "1", "--lina", "adapter", "--out", str(tmp_path)]) != 0
+    assert "--adapter" in capsys.readouterr().err
+    assert lina_main(["physworld", "eval", "--n", "1", "--lina", "adapter", "--adapter", str(DEFAULT_WEIGHTS),
+                      "--out", str(tmp_path)]) != 0
+    assert "adapter.format" in capsys.readouterr().err
+    assert lina_main(["adapter", "show", str(DEFAULT_WEIGHTS)]) != 0
+    assert "not a LINA adapter" in capsys.readouterr().err
