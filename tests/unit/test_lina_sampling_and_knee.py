@@ -50,7 +50,9 @@ def test_bad_settings_are_user_errors(pw):
     with pytest.raises(LinaError, match="ablation"):
         pw.sample(PROMPT, 0, lina="prior", ablate=("colour",))
     with pytest.raises(LinaError, match="LINA setting"):
-        pw.sample(PROMPT, 0, lina="adapter")
+        pw.sample(PROMPT, 0, lina="learned")
+    with pytest.raises(LinaError, match="adapter"):
+        pw.sample(PROMPT, 0, lina="adapter")   # no adapter given
     with pytest.raises(LinaError, match="swap_at"):
         pw.sample(PROMPT, 0, swap_from="", swap_at=1.5)
     with pytest.raises(LinaError, match="multiple"):
