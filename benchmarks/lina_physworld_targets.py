@@ -66,10 +66,10 @@ def edit_size(weights, n: int) -> dict:
     from lina_nodes.physworld_model.weights_io import weights_split
 
     s = InProcessSampler.physworld(weights)   # imports ComfyUI first
-    from lina_nodes.comfy_nodes.intervention_nodes import SUBSPACES, _encode, _encoder_id
+    from lina_nodes.comfy_nodes.intervention_nodes import encoder_subspace
 
     clip = s.clip
-    sub = SUBSPACES.get(lambda text: _encode(clip, text), _encoder_id(clip))
+    sub = encoder_subspace(clip)
     vocab = getattr(getattr(clip.tokenizer, "tok", None), "vocab", None)
     rows = {k: [] for k in ("rel", "per_token_edit", "weighted_tokens", "targeted", "target_dist", "physics_share",
                             "unknown_words", "truncated_words")}

@@ -109,27 +109,30 @@ def test_post_cfg_without_guider_is_a_noop(monkeypatch):
     assert out is d
 
 
-def test_substitute_mode_swaps_positive_inside_window_only():
-    p = inn.patch_model(patcher(), PLAN.with_(mode="substitute"), cond())
-    wrappers = p.wrappers[comfy.patcher_extension.WrappersMP.PREDICT_NOISE]
-    key, (fn,) = next(iter(wrappers.items()))
-    assert "sampler_post_cfg_function" not in p.model_options
-
-    class G:
-        conds = {"positive": "c", key: "c_prime"}  # noqa: RUF012
-
+def positives_seen(patched, sigmas, structure=False) -> list:
+    """Run the patch's PREDICT_NOISE wrapper at each sigma over a fake guider whose conds are labels; return
+    the positive the sampler saw each time (and check it is restored after)."""
+    key, (fn,) = next(iter(patched.wrappers[comfy.patcher_extension.WrappersMP.PREDICT_NOISE].items()))
+    conds = {"positive": "c", key: "c_prime", **({key + "_structure": "structure"} if structure else {})}
     seen = []
 
     class Exec:
-        class_obj = G()
+        class_obj = type("G", (), {"conds": conds})()
 
         def __call__(self, x, t, mo, seed):
-            seen.append(G.conds["positive"])
+            seen.append(conds["positive"])
             return x
 
-    fn(Exec(), torch.zeros(1), torch.tensor([14.0]), {}, None)
-    fn(Exec(), torch.zeros(1), torch.tensor([0.1]), {}, None)
-    assert seen == ["c_prime", "c"] and G.conds["positive"] == "c"
+    for sig in sigmas:
+        fn(Exec(), torch.zeros(1), torch.tensor([sig]), {}, None)
+    assert conds["positive"] == "c"
+    return seen
+
+
+def test_substitute_mode_swaps_positive_inside_window_only():
+    p = inn.patch_model(patcher(), PLAN.with_(mode="substitute"), cond())
+    assert "sampler_post_cfg_function" not in p.model_options
+    assert positives_seen(p, (14.0, 0.1)) == ["c_prime", "c"]
 
 
 def test_bad_conditioning_and_width_are_clear_errors():
@@ -267,25 +270,9 @@ def test_build_plan_adds_the_structure_phase_and_guider_and_patch_use_it_first()
         assert gd.sigma_structure == pytest.approx(float(ms.percent_to_sigma(p.structure_share * gd.beta)))
         assert gd.sigma_beta < gd.sigma_structure < gd.sigma_max
         # the patch swaps the positive for the structure prompt before sigma_structure, in both modes
-        pm = inn.patch_model(patcher(), p, lpos)
-        key, (fn,) = next(iter(pm.wrappers[comfy.patcher_extension.WrappersMP.PREDICT_NOISE].items()))
-
-        class G:
-            conds = {"positive": "c", key: "c_prime", key + "_structure": "structure"}  # noqa: RUF012
-
-        seen = []
-
-        class Exec:
-            class_obj = G()
-
-            def __call__(self, x, t, mo, seed):
-                seen.append(G.conds["positive"])
-                return x
-
-        for sig in (gd.sigma_structure * 1.05, (gd.sigma_structure + gd.sigma_beta) / 2, gd.sigma_beta * 0.5):
-            fn(Exec(), torch.zeros(1), torch.tensor([sig]), {}, None)
+        sigmas = (gd.sigma_structure * 1.05, (gd.sigma_structure + gd.sigma_beta) / 2, gd.sigma_beta * 0.5)
         middle = "c_prime" if mode == "substitute" else "c"
-        assert seen == ["structure", middle, "c"] and G.conds["positive"] == "c"
+        assert positives_seen(inn.patch_model(patcher(), p, lpos), sigmas, structure=True) == ["structure", middle, "c"]
     # no structure phase and no latent strength: the patch is a no-op; a structure phase alone is not
     assert not inn.patch_model(patcher(), plan.with_(latent_strength=0.0, structure_share=0.0), lpos).wrappers
     assert inn.patch_model(patcher(), plan.with_(latent_strength=0.0), lpos).wrappers
