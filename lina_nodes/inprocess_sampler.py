@@ -126,12 +126,12 @@ class InProcessSampler:
                swap_at: float = 0.0, negative: str = "", prompt_scale: float = 1.0,
                latent_scale: float = 1.0, structure_share: float | None = None, adapter=None) -> SampleResult:
         """One image. ``lina``: "off", "prior" (training-free plan from the prompt's parsed CSG, or
-        ``csg`` if given) or "adapter" (the plan ``adapter`` predicts, a LinaAdapter). ``ablate``: components to remove (prompt: no physics-subspace edit, c' is
-        the raw causal completion; latent: no latent term; schedule: the base scheduler; structure: no
-        structure-prompt phase). ``mode``:
+        ``csg`` if given) or "adapter" (the plan ``adapter``, a LinaAdapter, predicts). ``ablate``:
+        components to remove (prompt: no physics-subspace edit, c' is the raw causal completion; latent:
+        no latent term; schedule: the base scheduler; structure: no structure-prompt phase). ``mode``:
         override the plan's mode (add / substitute); ``prompt_scale`` / ``latent_scale`` scale the plan's
-        strengths as LINA Plan's inputs do; ``structure_share`` replaces the plan's. ``swap_from``: sample with this prompt until
-        progress ``swap_at``, then with ``prompt``."""
+        strengths as LINA Plan's inputs do; ``structure_share`` replaces the plan's. ``swap_from``:
+        sample with this prompt until progress ``swap_at``, then with ``prompt``."""
         import comfy.sample
         import comfy.samplers
 
