@@ -13,9 +13,11 @@ A node is deferred when all of these hold (``deferred_nodes``):
   * it is only ever the target of spatial placement edges (in / on / inside) and the source of none;
   * every subject placed on it keeps another spatial or action edge to a node that is not deferred
     (so the structure prompt still says where the subject goes).
-The deferred node's words are cut together with the words that tie it to the previous node
-("... the water and in the sand" -> "... the water"); anything else keeps the user's own words, so
-the text encoder reads the same tokens it was trained on. Pure text: nothing here imports torch.
+The deferred node's words are cut together with the spatial phrase before them (the knowledge file's
+``spatial_phrases``) and a joining "and" or comma ("... the water and in the sand" -> "... the water";
+"a man walking in the snow near a lake" -> "a man walking near a lake"); a ground whose phrase is not
+found is not deferred. Anything else keeps the user's own words, so the text encoder reads the same
+tokens it was trained on. Pure text: nothing here imports torch.
 """
 from __future__ import annotations
 
@@ -53,29 +55,50 @@ def deferred_nodes(g: CSG, knowledge: Knowledge | None = None) -> list[str]:
     return keep
 
 
+def _phrase_start(text: str, start: int, end: int, kb: Knowledge) -> int | None:
+    """Where the spatial phrase that ends the link ``text[start:end]`` begins ("walking in " -> at "in"),
+    widened over a joining "and" or comma before it; None when the link does not end with one."""
+    words = list(re.finditer(r"[A-Za-z]+", text[start:end]))
+    low = [w.group(0).lower() for w in words]
+    best = None
+    for i in range(len(low)):
+        for phrase, _rel in kb.spatial.get(low[i], ()):
+            if tuple(low[i:]) == phrase:
+                best = i
+                break
+        if best is not None:
+            break
+    if best is None:
+        return None
+    cut = start + words[best].start()
+    before = text[start:cut]
+    m = re.search(r"(,\s*|\s+and\s+|\s*,?\s*and\s+)$", before, re.IGNORECASE)
+    return cut - (len(m.group(0)) if m else 0)
+
+
 def structure_prompt(g: CSG, knowledge: Knowledge | None = None) -> tuple[str, list[str]]:
     """(text, deferred node ids). The text is ``g.prompt`` itself when nothing is deferred."""
+    kb = knowledge or load_knowledge()
     text = g.prompt or ""
-    ids = deferred_nodes(g, knowledge)
+    ids = deferred_nodes(g, kb)
     if not ids or not text:
         return text, []
     spans = sorted((tuple(n.span), n.id) for n in g.nodes if n.span is not None)
     cuts, done = [], []
     for (s, e), nid in spans:
-        if nid not in ids:
+        if nid not in ids or not 0 <= s <= e <= len(text):
             continue
         prev = max((pe for (ps, pe), pid in spans if pe <= s and pid not in ids), default=None)
-        if prev is None or not 0 <= s <= e <= len(text):
+        if prev is None or len(re.findall(r"[A-Za-z]+", text[prev:s])) > _MAX_LINK_WORDS:
             continue
-        link = text[prev:s]
-        if len(re.findall(r"[A-Za-z]+", link)) > _MAX_LINK_WORDS:
+        a = _phrase_start(text, prev, s, kb)
+        if a is None:
             continue
-        cut_end = e
-        if not re.search(r"\band\b|,", link):   # "X in the sand and close to Y": drop the "and" after it
-            m = _CONJ.match(text[e:])
-            if m:
-                cut_end = e + m.end() - (1 if m.group(0).endswith(" ") else 0)
-        cuts.append((prev, cut_end))
+        b = e
+        m = None if re.search(r"\band\b|,", text[a:s]) else _CONJ.match(text[e:])
+        if m:   # "X in the sand and close to Y": no joining word before the phrase, so drop the one after it
+            b = e + m.end() - (1 if m.group(0).endswith(" ") else 0)
+        cuts.append((a, b))
         done.append(nid)
     if not cuts:
         return text, []
