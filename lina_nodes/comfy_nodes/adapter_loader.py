@@ -7,8 +7,7 @@ from comfy_api.latest import io
 
 from ..intervention.adapter import AdapterError, load_adapter
 from .intervention_nodes import AdapterType
-
-PACK_WEIGHTS = Path(__file__).resolve().parents[2] / "weights"
+from .physworld_loader import PACK_WEIGHTS
 FOLDER = "lina_adapters"   # ComfyUI's models/lina_adapters
 NONE = "(none: use adapter_path)"
 

@@ -29,7 +29,7 @@ import torch
 
 from ..csg.model import CSG
 from ..errors import LinaError
-from .prior import STRUCTURE_SHARE, W_IMPLIED, node_weights
+from .prior import STRUCTURE_SHARE, W_IMPLIED, hop_strengths, node_weights, plan_hop
 from .structure import structure_prompt
 from .subspace import Subspace
 
@@ -57,7 +57,7 @@ def csg_features(g: CSG) -> torch.Tensor:
     and whether the graph has a structure prompt."""
     w = node_weights(g)
     active = [n for n in g.nodes if w.get(n.id, 0.0) > 0]
-    hop = min(max([n.hop for n in active] + [0]), 2)
+    hop = plan_hop(g, w)
     kinds = [e.kind for e in g.edges]
     f = [float(hop == 0), float(hop == 1), float(hop == 2),
          min(sum(1 for n in active if w[n.id] >= W_IMPLIED) / 4.0, 1.0)]
@@ -107,21 +107,14 @@ def _logit(p: float) -> float:
 
 def prior_adapter(subspace: Subspace, family: str = "") -> LinaAdapter:
     """An adapter whose predictor reproduces the training-free prior (``prior.py``) for any graph with a
-    physical node: hop h -> alpha 0.5 + 0.25 h, lambda_0 1 + 0.5 h, decay 1, rho 0.35 + 0.05 h, structure
-    share 0.5 when the graph has a structure prompt, else 0."""
+    physical node: ``hop_strengths`` of its hop, structure share 0.5 when it has a structure prompt, else 0."""
     W = torch.zeros(len(OUTPUTS), len(FEATURES))
     b = torch.zeros(len(OUTPUTS))
     rows = list(OUTPUTS)
-
-    def set_hop(name, values):
-        lo, hi = OUTPUTS[name]
-        for h, v in enumerate(values):
-            W[rows.index(name), h] = _logit((v - lo) / (hi - lo))
-
-    set_hop("prompt_strength", [0.5 + 0.25 * h for h in range(3)])
-    set_hop("latent_strength", [1.0 + 0.5 * h for h in range(3)])
-    set_hop("early_share", [round(0.35 + 0.05 * h, 4) for h in range(3)])
-    b[rows.index("latent_decay")] = _logit(1.0 / 8.0)
+    for h in range(3):   # hop one-hot: the logit of the prior's value for that hop
+        for name, v in hop_strengths(h).items():
+            lo, hi = OUTPUTS[name]
+            W[rows.index(name), FEATURES.index(f"hop{h}")] = _logit((v - lo) / (hi - lo))
     lo, hi = OUTPUTS["structure_share"]
     b[rows.index("structure_share")] = _OFF
     W[rows.index("structure_share"), FEATURES.index("has_structure_prompt")] = \

@@ -57,6 +57,17 @@ def node_weights(g: CSG) -> dict[str, float]:
     return w
 
 
+def plan_hop(g: CSG, weights: dict) -> int:
+    """The deepest hop of a node with positive weight, capped at 2 (0 when none)."""
+    return min(max([n.hop for n in g.nodes if weights.get(n.id, 0.0) > 0] + [0]), 2)
+
+
+def hop_strengths(hop: int) -> dict:
+    """The prior's strengths, decay and early share for a graph of deepest hop ``hop``."""
+    return {"prompt_strength": 0.5 + 0.25 * hop, "latent_strength": 1.0 + 0.5 * hop, "latent_decay": 1.0,
+            "early_share": round(min(DEFAULT_RHO + 0.05 * hop, 0.95), 4)}
+
+
 def prior_plan(g: CSG, causal_prompt: str = "") -> LinaPlan:
     """Training-free plan for a CSG."""
     if not isinstance(g, CSG):
@@ -69,7 +80,6 @@ def prior_plan(g: CSG, causal_prompt: str = "") -> LinaPlan:
         return validate(LinaPlan(prompt_strength=0.0, token_weights=weights, latent_strength=0.0,
                                  early_share=DEFAULT_RHO, mask_floor=1.0, prompt=g.prompt,
                                  causal_prompt=causal_prompt, notes=(f"no-op: {why}",), source="prior"))
-    hop = min(max([n.hop for n in g.nodes if n.id in active] + [0]), 2)
     regions = tuple(Region(node=n.id, box=tuple(n.box), weight=weights[n.id])
                     for n in g.nodes if n.id in active and n.box is not None)
     notes = [] if regions else ["no layout boxes: latent guidance is unmasked"]
@@ -77,12 +87,9 @@ def prior_plan(g: CSG, causal_prompt: str = "") -> LinaPlan:
     if deferred:
         notes.append(f"structure prompt defers {', '.join(deferred)} (texture-only ground)")
     return validate(LinaPlan(
-        prompt_strength=0.5 + 0.25 * hop,
+        **hop_strengths(plan_hop(g, weights)),
         token_weights=weights,
-        latent_strength=1.0 + 0.5 * hop,
-        latent_decay=1.0,
         window_end=0.0,
-        early_share=round(min(DEFAULT_RHO + 0.05 * hop, 0.95), 4),
         mode="add",
         regions=regions,
         mask_floor=MASK_FLOOR if regions else 1.0,
