@@ -40,7 +40,7 @@ def bench_setup() -> dict:
 
 
 def bench_server(n: int) -> dict:
-    from lina_nodes.comfy_runtime import ComfyServer
+    from lina_nodes.server.runtime import ComfyServer
 
     times = []
     for _ in range(n):
@@ -54,7 +54,7 @@ def bench_server(n: int) -> dict:
 
 
 def bench_scheduler(calls: int) -> dict:
-    from lina_nodes.comfy_inprocess import SamplingOnlyModel, import_comfy
+    from lina_nodes.inprocess.comfy_import import SamplingOnlyModel, import_comfy
 
     import_comfy()
     from comfy_extras.nodes_custom_sampler import BasicScheduler

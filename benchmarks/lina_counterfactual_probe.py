@@ -47,9 +47,9 @@ def main() -> int:
     import numpy as np
     import torch
 
-    from lina_nodes.inprocess_sampler import InProcessSampler, _uint8
+    from lina_nodes.inprocess.sampler import InProcessSampler, _uint8
     from lina_nodes.physworld.register import judge_registered
-    from lina_nodes.physworld_model.cli import DEFAULT_WEIGHTS
+    from lina_nodes.paths import PHYSWORLD_DEFAULT_WEIGHTS as DEFAULT_WEIGHTS
     from lina_nodes.physworld_model.data import eval_samples
     from lina_nodes.physworld_model.weights_io import weights_split
 

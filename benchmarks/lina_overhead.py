@@ -46,21 +46,21 @@ def main() -> int:
     import torch
 
     torch.set_num_threads(args.threads)
-    from lina_nodes.comfy_inprocess import import_comfy
+    from lina_nodes.inprocess.comfy_import import import_comfy
 
     import_comfy()
-    from lina_nodes.comfy_nodes.intervention_nodes import build_plan
+    from lina_nodes.inprocess.plan_build import build_plan
     from lina_nodes.csg import parse
-    from lina_nodes.inprocess_sampler import InProcessSampler
+    from lina_nodes.inprocess.sampler import InProcessSampler
 
     if args.model == "physworld":
-        from lina_nodes.physworld_model.cli import DEFAULT_WEIGHTS
+        from lina_nodes.paths import PHYSWORLD_DEFAULT_WEIGHTS as DEFAULT_WEIGHTS
 
         s = InProcessSampler.physworld(DEFAULT_WEIGHTS)
     else:
         import tempfile
 
-        from lina_nodes.comfy_runtime import find_comfyui
+        from lina_nodes.server.runtime import find_comfyui
         from lina_nodes.devtools.tiny_models import build
 
         d = Path(tempfile.mkdtemp()) / "models"

@@ -22,8 +22,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from lina_nodes.physworld_model.cli import DEFAULT_WEIGHTS  # noqa: E402
-from lina_nodes.physworld_model.evaluate import evaluate  # noqa: E402
+from lina_nodes.paths import PHYSWORLD_DEFAULT_WEIGHTS as DEFAULT_WEIGHTS  # noqa: E402
+from lina_nodes.evaluation.physworld_eval import evaluate  # noqa: E402
 
 VARIANTS = [  # name, kwargs for evaluate
     ("off", {}),
@@ -58,7 +58,7 @@ def edit_size(weights, n: int) -> dict:
 
     from lina_nodes.csg import parse
     from lina_nodes.csg.causal_prompt import causal_prompt
-    from lina_nodes.inprocess_sampler import InProcessSampler
+    from lina_nodes.inprocess.sampler import InProcessSampler
     from lina_nodes.intervention.prior import prior_plan
     from lina_nodes.intervention.prompt_edit import aligned_targets
     from lina_nodes.intervention.token_align import align_prompt, flat_ids
@@ -66,7 +66,7 @@ def edit_size(weights, n: int) -> dict:
     from lina_nodes.physworld_model.weights_io import weights_split
 
     s = InProcessSampler.physworld(weights)   # imports ComfyUI first
-    from lina_nodes.comfy_nodes.intervention_nodes import encoder_subspace
+    from lina_nodes.inprocess.plan_build import encoder_subspace
 
     clip = s.clip
     sub = encoder_subspace(clip)

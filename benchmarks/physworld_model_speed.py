@@ -87,12 +87,12 @@ def time_training(threads, steps, batch, overrides=None):
 
 def time_comfy(path, threads, steps, cfg):
     torch.set_num_threads(threads)
-    from lina_nodes.comfy_inprocess import import_comfy
+    from lina_nodes.inprocess.comfy_import import import_comfy
     sys.argv = sys.argv[:1]
     import_comfy()
     import nodes as comfy_nodes
 
-    from lina_nodes.comfy_nodes.physworld_loader import build_comfy_objects
+    from lina_nodes.inprocess.physworld_objects import build_comfy_objects
     t0 = time.perf_counter()
     model, clip, vae = build_comfy_objects(path)
     load_s = time.perf_counter() - t0

@@ -11,9 +11,9 @@ import sys
 import time
 from pathlib import Path
 
-from lina_nodes.comfy_client import ComfyClient, output_files
-from lina_nodes.comfy_runtime import ComfyServer, find_comfyui
-from lina_nodes.workflow_format import is_api_format, load_workflow, ui_to_api
+from lina_nodes.server.client import ComfyClient, output_files
+from lina_nodes.server.runtime import ComfyServer, find_comfyui
+from lina_nodes.server.workflow_format import is_api_format, load_workflow, ui_to_api
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -22,7 +22,7 @@ def _run_image(client: ComfyClient, base: Path, api: dict, sets: list):
     import numpy as np
     from PIL import Image
 
-    from lina_nodes.workflow_format import apply_sets
+    from lina_nodes.server.workflow_format import apply_sets
 
     entry = client.run(apply_sets(api, sets), timeout=300)
     saved = [f for f in output_files(entry, base) if f["type"] == "output"]   # not the CSG preview (temp)
@@ -37,7 +37,7 @@ def physworld_prompts(client: ComfyClient, base: Path, out: Path, n: int) -> dic
     sheet (reference render | plain | LINA) and scores.json."""
     from PIL import Image
 
-    from lina_nodes.physworld_model.cli import DEFAULT_WEIGHTS
+    from lina_nodes.paths import PHYSWORLD_DEFAULT_WEIGHTS as DEFAULT_WEIGHTS
     from lina_nodes.physworld_model.data import eval_samples
     from lina_nodes.physworld_model.weights_io import weights_split
     from lina_nodes.physworld_model.evaluate import contact_sheet, score_images

@@ -10,7 +10,7 @@ SQLite database, and tiny models of real architectures written at test time
     comfy.object_info(node_id=None) -> dict
     comfy.output_dir -> Path;  comfy.output_files(entry) -> list[Path]
     comfy.models -> {role: filename as the loaders list it}
-    comfy.client -> lina_nodes.comfy_client.ComfyClient
+    comfy.client -> lina_nodes.server.client.ComfyClient
 """
 from __future__ import annotations
 
@@ -21,8 +21,8 @@ from pathlib import Path
 
 import pytest
 
-from lina_nodes.comfy_client import ComfyClient, execution_error, output_files
-from lina_nodes.comfy_runtime import ComfyServer, find_comfyui
+from lina_nodes.server.client import ComfyClient, execution_error, output_files
+from lina_nodes.server.runtime import ComfyServer, find_comfyui
 
 REPO = Path(__file__).resolve().parent.parent
 WORKFLOWS = REPO / "tests" / "workflows"

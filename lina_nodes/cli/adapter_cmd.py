@@ -26,18 +26,18 @@ def register(sub) -> None:
 
 def run_prior(args) -> int:
     from ..errors import LinaError
-    from ..inprocess_sampler import InProcessSampler
+    from ..inprocess.sampler import InProcessSampler
 
     try:
         if args.checkpoint:
             smp = InProcessSampler.checkpoint(args.checkpoint)
             family = "checkpoint"
         else:
-            from ..physworld_model.cli import DEFAULT_WEIGHTS
+            from ..paths import PHYSWORLD_DEFAULT_WEIGHTS as DEFAULT_WEIGHTS
 
             smp = InProcessSampler.physworld(args.weights or DEFAULT_WEIGHTS)
             family = "physworld"
-        from ..comfy_nodes.intervention_nodes import encoder_subspace
+        from ..inprocess.plan_build import encoder_subspace
         from ..intervention.adapter import prior_adapter, save_adapter
 
         sub = encoder_subspace(smp.clip)

@@ -37,13 +37,13 @@ def register(sub) -> None:
 
 
 def base_dir_of(args) -> Path:
-    from ..comfy_runtime import default_base_dir
+    from ..server.runtime import default_base_dir
 
     return Path(args.base_dir).resolve() if args.base_dir else default_base_dir()
 
 
 def ensure_tiny_models(args, base: Path) -> dict:
-    from ..comfy_runtime import find_comfyui
+    from ..server.runtime import find_comfyui
 
     out = subprocess.run(
         [sys.executable, "-m", "lina_nodes.devtools.tiny_models", "--comfy", str(find_comfyui(args.comfyui)),
@@ -54,7 +54,7 @@ def ensure_tiny_models(args, base: Path) -> dict:
 
 
 def start_server(args, base: Path, port=None, timeout=120.0):
-    from ..comfy_runtime import ComfyServer
+    from ..server.runtime import ComfyServer
     from ..errors import LinaError
 
     if getattr(args, "tiny_models", False):
@@ -67,7 +67,7 @@ def start_server(args, base: Path, port=None, timeout=120.0):
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..comfy_runtime import read_state, stop_pid
+    from ..server.runtime import read_state, stop_pid
 
     base = base_dir_of(args)
     state = read_state(base)

@@ -54,9 +54,9 @@ def run(args: argparse.Namespace) -> int:
     import torch
 
     from ..errors import LinaError
-    from ..inprocess_sampler import InProcessSampler
-    from ..knee_probe import DEFAULT_SWAPS, format_report, measure
-    from ..physworld_model.cli import DEFAULT_WEIGHTS
+    from ..inprocess.sampler import InProcessSampler
+    from ..evaluation.knee_probe import DEFAULT_SWAPS, format_report, measure
+    from ..paths import PHYSWORLD_DEFAULT_WEIGHTS as DEFAULT_WEIGHTS
 
     torch.set_num_threads(max(1, args.threads))
     try:

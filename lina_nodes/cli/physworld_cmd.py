@@ -65,7 +65,7 @@ def register(sub) -> None:
     j.set_defaults(func=run_judge)
 
     # the embedded text-to-image model (lina_nodes.physworld_model): train and evaluate
-    from ..physworld_model import cli as model_cli
+    from . import physworld_model_cmd as model_cli
 
     t = ps.add_parser("train", help="train the embedded PhysWorld text-to-image model (resumable)",
                       description="Train the tiny PhysWorld text-to-image model on the PhysWorld training split, "

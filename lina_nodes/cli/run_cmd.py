@@ -22,10 +22,10 @@ def register(sub) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..comfy_client import ComfyClient, output_files
-    from ..comfy_runtime import read_state
+    from ..server.client import ComfyClient, output_files
+    from ..server.runtime import read_state
     from ..errors import LinaError
-    from ..workflow_format import apply_sets, is_api_format, load_workflow, ui_to_api
+    from ..server.workflow_format import apply_sets, is_api_format, load_workflow, ui_to_api
 
     base = base_dir_of(args)
     server = None
@@ -46,10 +46,11 @@ def run(args: argparse.Namespace) -> int:
             rec = {"workflow": wf_path}
             try:
                 data = load_workflow(wf_path)
-                if not is_api_format(data):
+                if not is_api_format(data) or args.sets:
                     info = info or client.object_info()
+                if not is_api_format(data):
                     data = ui_to_api(data, info)
-                prompt = apply_sets(data, args.sets)
+                prompt = apply_sets(data, args.sets, info)
                 entry = client.run(prompt, timeout=args.timeout)
                 rec.update(ok=True, outputs=output_files(entry, base if args.server is None else None))
             except LinaError as e:

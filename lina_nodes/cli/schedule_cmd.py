@@ -22,9 +22,9 @@ def register(sub) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..comfy_inprocess import SamplingOnlyModel
+    from ..inprocess.comfy_import import SamplingOnlyModel
     from ..errors import LinaError
-    from ..schedule import DEFAULT_RHO, early_step_count, knee_for_family
+    from ..intervention.schedule import DEFAULT_RHO, early_step_count, knee_for_family
 
     rho = DEFAULT_RHO if args.rho is None else args.rho
     beta = args.beta if args.beta > 0 else knee_for_family(args.family)
@@ -32,7 +32,7 @@ def run(args: argparse.Namespace) -> int:
         model = SamplingOnlyModel(args.family, args.shift, args.comfyui)
         from comfy_extras.nodes_custom_sampler import BasicScheduler
 
-        from ..comfy_nodes.scheduler import causal_sigmas
+        from ..inprocess.sigmas import causal_sigmas
 
         sched, _ = causal_sigmas(model, args.scheduler, args.steps, beta, rho, args.denoise)
         if sched is None:

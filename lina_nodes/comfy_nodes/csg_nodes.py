@@ -6,6 +6,7 @@ entries in /history).
 """
 from __future__ import annotations
 
+import comfy.model_management
 import numpy as np
 import torch
 from comfy_api.latest import io, ui
@@ -14,22 +15,28 @@ from ..csg.causal_prompt import causal_prompt
 from ..csg.constraints import explicit_constraints
 from ..csg.knowledge import load_knowledge
 from ..csg.layout import solve_layout
-from ..csg.llm import DEFAULT_MODEL, DEFAULT_URL, parse_llm
+from ..csg.llm import DEFAULT_MODEL, DEFAULT_URL, LLMCancelled, parse_llm
 from ..csg.masks import csg_masks
 from ..csg.model import CSG
 from ..csg.parser import parse
 from ..csg.preview import render_preview
 from ..csg.rules import apply_rules
-from ..errors import CSGError
+from ..errors import CSGError, short
+from ..inprocess import file_access
+from ..security import loads_strict, require_finite
+from .types import CSGType
 
-CSGType = io.Custom("LINA_CSG")
+
+def _from_json(text, field: str) -> CSG:
+    """Caller JSON -> CSG: bounded, strict (NaN / Infinity refused naming the field), then the schema."""
+    return CSG.from_dict(loads_strict(text, field, CSGError))
 
 
 def _as_csg(value, field: str = "csg") -> CSG:
     if isinstance(value, CSG):
         return value
     if isinstance(value, (str, bytes)):
-        return CSG.from_json(value)
+        return _from_json(value, field)
     if isinstance(value, dict):
         return CSG.from_dict(value)
     raise CSGError(f"expected a LINA_CSG (or its JSON), got {type(value).__name__}.", field=field,
@@ -49,6 +56,32 @@ def _ui(cls, g: CSG, preview: torch.Tensor | None = None, text: str | None = Non
     if text is not None:
         out["text"] = [text]
     return out
+
+
+def _knowledge(knowledge_path):
+    """The knowledge file a caller named, only from the allowed folders (None = the bundled file)."""
+    value = (knowledge_path or "").strip() if isinstance(knowledge_path, str) else knowledge_path
+    if not value:
+        return None
+    return file_access.load_file("knowledge", value, "knowledge_path", load_knowledge, CSGError)
+
+
+def _parse_with_llm(prompt, llm_url, llm_model, llm_timeout, knowledge, seed: int) -> CSG:
+    """The LLM backend, only towards an operator-configured endpoint, under a hard deadline that
+    ComfyUI's /interrupt cuts short; anything else is the rule parser with meta.llm_error saying why."""
+    deadline = require_finite(llm_timeout, "llm_timeout", CSGError, lo=0.0)
+    endpoint, why = file_access.select_llm_endpoint(llm_url if isinstance(llm_url, str) else "")
+    if endpoint is None:
+        g = parse(prompt, knowledge=knowledge, seed=seed)
+        return g.with_(meta={**g.meta, "llm_error": why, "llm_fallback": True})
+    try:
+        return parse_llm(prompt, url=endpoint, model=llm_model or DEFAULT_MODEL,
+                         timeout=max(0.1, min(deadline, file_access.llm_max_seconds())), knowledge=knowledge,
+                         seed=seed, api_key=file_access.llm_api_key() or "",
+                         cancel=comfy.model_management.processing_interrupted)
+    except LLMCancelled:
+        comfy.model_management.throw_exception_if_processing_interrupted()
+        raise
 
 
 class LINACSGParse(io.ComfyNode):
@@ -75,15 +108,18 @@ class LINACSGParse(io.ComfyNode):
                                        "(e.g. a local Ollama server); its output is validated and any failure falls "
                                        "back to the rule parser."),
                 io.String.Input("llm_url", default=DEFAULT_URL, optional=True,
-                                tooltip="Base URL of the OpenAI-compatible API (backend=llm only), e.g. "
-                                        "http://127.0.0.1:11434/v1 for Ollama."),
+                                tooltip="Which of the server operator's LLM endpoints to use (backend=llm only; "
+                                        "empty = the first). Only endpoints the operator configured "
+                                        "(LINA_LLM_ENDPOINTS or lina_settings.json) are contacted; with none "
+                                        "configured the LLM backend is off and the rule parser answers."),
                 io.String.Input("llm_model", default=DEFAULT_MODEL, optional=True,
                                 tooltip="Model name on that endpoint (backend=llm only)."),
                 io.Float.Input("llm_timeout", default=20.0, min=1.0, max=600.0, step=1.0, optional=True,
-                               tooltip="Seconds to wait for the LLM before falling back to the rule parser."),
+                               tooltip="Hard deadline in seconds for the whole LLM exchange (capped by the "
+                                       "operator) before falling back to the rule parser; /interrupt stops it."),
                 io.String.Input("knowledge_path", default="", optional=True,
-                                tooltip="Path of your own physics knowledge JSON (word lists and rules); empty = "
-                                        "the bundled lina_nodes/csg/knowledge/physics.json."),
+                                tooltip="Your own physics knowledge JSON (word lists and rules), by name in "
+                                        "models/lina_knowledge; empty = the bundled physics.json."),
             ],
             outputs=[
                 CSGType.Output("csg", tooltip="The Causal Scene Graph, for the other LINA nodes."),
@@ -95,14 +131,13 @@ class LINACSGParse(io.ComfyNode):
     @classmethod
     def execute(cls, prompt, seed=0, backend="rules", llm_url=DEFAULT_URL, llm_model=DEFAULT_MODEL,
                 llm_timeout=20.0, knowledge_path="") -> io.NodeOutput:
-        knowledge = (knowledge_path or "").strip() or None
+        knowledge = _knowledge(knowledge_path)
         if backend == "llm":
-            g = parse_llm(prompt, url=llm_url or DEFAULT_URL, model=llm_model or DEFAULT_MODEL,
-                          timeout=float(llm_timeout), knowledge=knowledge, seed=int(seed))
+            g = _parse_with_llm(prompt, llm_url, llm_model, llm_timeout, knowledge, int(seed))
         elif backend == "rules":
             g = parse(prompt, knowledge=knowledge, seed=int(seed))
         else:
-            raise CSGError(f"expected 'rules' or 'llm', got {backend!r}.", field="backend")
+            raise CSGError(f"expected 'rules' or 'llm', got {short(backend, 40)}.", field="backend")
         preview = _preview_tensor(g)
         return io.NodeOutput(g, g.to_json(), preview, ui=_ui(cls, g, preview))
 
@@ -140,7 +175,7 @@ class LINACSGFromJSON(io.ComfyNode):
         if not isinstance(csg_json, str) or not csg_json.strip():
             raise CSGError("is empty.", field="csg_json",
                            fix="paste CSG JSON, or connect the csg_json output of LINA CSG Parse.")
-        g = CSG.from_json(csg_json)
+        g = _from_json(csg_json, "csg_json")
         if complete:
             kb = load_knowledge()
             if not g.constraints:

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from ..csg.model import CSG
 from ..errors import CSGError
-from ..schedule import DEFAULT_RHO
+from ..intervention.schedule import DEFAULT_RHO
 from .plan import LinaPlan, Region, validate
 from .structure import structure_prompt
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from lina_nodes.comfy_runtime import find_comfyui, free_port, is_ready, stop_pid
+from lina_nodes.server.runtime import find_comfyui, free_port, is_ready, stop_pid
 
 REPO = Path(__file__).resolve().parents[2]
 VENV_BIN = Path(sys.executable).parent
@@ -104,7 +104,7 @@ def test_comfy_cli_launches_bundled_workspace_and_runs_pack_workflow(comfy, tmp_
         while not is_ready(url) and time.monotonic() < deadline:
             time.sleep(0.5)
         assert is_ready(url), launch.stdout + launch.stderr
-        from lina_nodes.comfy_client import ComfyClient
+        from lina_nodes.server.client import ComfyClient
 
         assert "LINACausalScheduler" in ComfyClient(url).object_info()
         run = subprocess.run([comfy_cli, "--skip-prompt", "--workspace", str(workspace), "run", "--workflow", str(IMAGE_WF),

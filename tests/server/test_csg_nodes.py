@@ -7,7 +7,7 @@ import json
 import numpy as np
 from PIL import Image
 
-from lina_nodes.comfy_client import execution_error
+from lina_nodes.server.client import execution_error
 
 CSG_NODES = {
     "LINACSGParse": ("LINA CSG Parse", ["LINA_CSG", "STRING", "IMAGE"]),

@@ -7,7 +7,7 @@ import json
 import pytest
 from safetensors.torch import load_file
 
-from lina_nodes.comfy_client import execution_error
+from lina_nodes.server.client import execution_error
 
 NODES = {
     "LINAPlan": ("LINA Plan", ["LINA_PLAN", "CONDITIONING", "CONDITIONING", "STRING"]),

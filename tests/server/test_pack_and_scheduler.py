@@ -6,7 +6,7 @@ import json
 import pytest
 from PIL import Image
 
-from lina_nodes.comfy_client import execution_error
+from lina_nodes.server.client import execution_error
 
 SCHED_INPUTS = ["model", "steps", "scheduler", "beta", "rho", "denoise"]  # frozen widget order
 

@@ -13,7 +13,7 @@ import pytest
 import torch
 from PIL import Image
 
-from lina_nodes.comfy_client import execution_error
+from lina_nodes.server.client import execution_error
 from lina_nodes.physworld_model.evaluate import generate
 from lina_nodes.physworld_model.model import build_denoiser, build_text_encoder, load_bundle
 from lina_nodes.physworld_model.tokenizer import build_vocab
@@ -174,9 +174,9 @@ def test_default_weights_from_the_pack_folder(comfy):
 def test_lina_workflow_image_equals_the_lina_eval_sampler(comfy):
     """The example LINA workflow (CSG Parse -> LINA Plan -> LINA Guider + plan-driven Causal Scheduler) on the
     shipped model == `lina physworld eval --lina prior` (in-process sampler) for the same prompt and seed."""
-    from lina_nodes.inprocess_sampler import InProcessSampler
-    from lina_nodes.physworld_model.cli import DEFAULT_WEIGHTS
-    from lina_nodes.workflow_format import apply_sets
+    from lina_nodes.inprocess.sampler import InProcessSampler
+    from lina_nodes.paths import PHYSWORLD_DEFAULT_WEIGHTS as DEFAULT_WEIGHTS
+    from lina_nodes.server.workflow_format import apply_sets
 
     api = json.loads((WORKFLOWS / "physworld_lina_guider.api.json").read_text())
     prompt = api["2"]["inputs"]["prompt"]
@@ -196,10 +196,10 @@ def test_adapter_loader_in_the_lina_workflow(comfy, tmp_path):
     """LINA Adapter Loader -> LINA Plan's adapter input in the example LINA workflow: the prior-reproducing
     adapter for PhysWorld's encoder gives the prior's image; a file that is not an adapter is a clear error."""
     from lina_nodes.cli import main as lina_main
-    from lina_nodes.inprocess_sampler import InProcessSampler
+    from lina_nodes.inprocess.sampler import InProcessSampler
     from lina_nodes.intervention.adapter import load_adapter
-    from lina_nodes.physworld_model.cli import DEFAULT_WEIGHTS
-    from lina_nodes.workflow_format import apply_sets
+    from lina_nodes.paths import PHYSWORLD_DEFAULT_WEIGHTS as DEFAULT_WEIGHTS
+    from lina_nodes.server.workflow_format import apply_sets
 
     path = tmp_path / "lina_adapter_pw.safetensors"
     assert lina_main(["adapter", "prior", "--out", str(path)]) == 0

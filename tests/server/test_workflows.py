@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from lina_nodes.workflow_format import is_ui_format, ui_to_api
+from lina_nodes.server.workflow_format import is_ui_format, ui_to_api
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLES = sorted((REPO / "workflows").glob("*.json"))

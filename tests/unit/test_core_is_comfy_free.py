@@ -1,4 +1,4 @@
-"""The core (everything but the node classes and the in-process/devtools helpers) never imports ComfyUI.
+"""The core (everything but the node classes and the ComfyUI-bound packages) never imports ComfyUI at import time.
 
 Checked in a fresh interpreter, so that other tests importing ComfyUI cannot hide or fake a result.
 """
@@ -9,7 +9,7 @@ from pathlib import Path
 
 import lina_nodes
 
-COMFY_USERS = ("lina_nodes.comfy_nodes", "lina_nodes.comfy_inprocess", "lina_nodes.devtools")
+COMFY_USERS = ("lina_nodes.comfy_nodes", "lina_nodes.inprocess", "lina_nodes.devtools")
 
 
 def core_modules():
@@ -23,7 +23,7 @@ def core_modules():
 
 def test_core_modules_do_not_import_comfyui():
     mods = core_modules()
-    assert "lina_nodes.schedule" in mods and "lina_nodes.csg.parser" in mods and "lina_nodes.physworld.judge" in mods
+    assert "lina_nodes.intervention.schedule" in mods and "lina_nodes.csg.parser" in mods and "lina_nodes.physworld.judge" in mods
     code = ("import importlib, sys\n"
             f"for m in {mods!r}:\n    importlib.import_module(m)\n"
             "bad = sorted(m for m in sys.modules if m == 'comfy' or m.startswith(('comfy.', 'comfy_api', 'comfy_extras')))\n"

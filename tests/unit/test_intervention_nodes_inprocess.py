@@ -5,14 +5,18 @@ from __future__ import annotations
 import pytest
 import torch
 
-from lina_nodes.comfy_inprocess import SamplingOnlyModel, import_comfy
+from lina_nodes.inprocess.comfy_import import SamplingOnlyModel, import_comfy
 
 import_comfy()
 import comfy.model_patcher
 import comfy.patcher_extension
 import comfy.samplers
 
-from lina_nodes.comfy_nodes import intervention_nodes as inn
+from lina_nodes.inprocess import conditioning as cnd
+from lina_nodes.inprocess import guider as gdr
+from lina_nodes.inprocess import model_patch as mp
+from lina_nodes.inprocess import plan_build as pb
+from lina_nodes.inprocess.sigmas import resolve_window
 from lina_nodes.csg import parse
 from lina_nodes.errors import LinaError
 from lina_nodes.intervention.plan import LinaPlan, PlanError
@@ -41,7 +45,8 @@ PLAN = prior_plan(parse("a red ball in front of a small mirror")).with_(encoder_
 
 @pytest.mark.parametrize("family", ["sd15", "sdxl", "sd3", "flux", "wan21"])
 def test_window_is_inside_the_model_range(family):
-    smax, sbeta, beta = inn.window(patcher(family), PLAN)
+    w = resolve_window(patcher(family), PLAN)
+    smax, sbeta, beta = w.sigma_max, w.sigma_beta, w.beta
     ms = patcher(family).get_model_object("model_sampling")
     assert smax == pytest.approx(float(ms.sigma_max)) and 0 < sbeta < smax
     assert beta == {"sd3": 0.11, "flux": 0.21}.get(family, 0.20)
@@ -51,16 +56,16 @@ def test_patch_composes_and_leaves_single_slots_alone():
     m = patcher()
     other = lambda args: args["denoised"]
     m.set_model_sampler_post_cfg_function(other)
-    p = inn.patch_model(m, PLAN, cond())
+    p = mp.patch_model(m, PLAN, cond())
     fns = p.model_options["sampler_post_cfg_function"]
     assert len(fns) == 2 and fns[0] is other
     assert "sampler_cfg_function" not in p.model_options and "model_function_wrapper" not in p.model_options
     assert len(m.model_options["sampler_post_cfg_function"]) == 1  # the input model is not changed
     keys = list(p.wrappers.get(comfy.patcher_extension.WrappersMP.OUTER_SAMPLE, {}))
     assert len(keys) == 1 and keys[0].startswith("lina_")
-    p2 = inn.patch_model(p, PLAN, cond())  # two LINA patches: distinct keys
+    p2 = mp.patch_model(p, PLAN, cond())  # two LINA patches: distinct keys
     assert len(p2.wrappers[comfy.patcher_extension.WrappersMP.OUTER_SAMPLE]) == 2
-    noop = inn.patch_model(m, PLAN.with_(latent_strength=0.0), cond())
+    noop = mp.patch_model(m, PLAN.with_(latent_strength=0.0), cond())
     assert len(noop.model_options["sampler_post_cfg_function"]) == 1
 
 
@@ -88,8 +93,9 @@ def _run_post_cfg(p, sigma, monkeypatch, shape=(1, 4, 8, 8), edit_value=1.0):
 def test_post_cfg_term_only_in_window_and_masked(monkeypatch, shape):
     m = patcher("sd15" if len(shape) == 4 else "wan21")
     plan = PLAN.with_(regions=[{"node": "r", "box": [0.0, 0.0, 0.5, 0.5], "weight": 1.0}])
-    p = inn.patch_model(m, plan, cond())
-    smax, sbeta, _ = inn.window(m, plan)
+    p = mp.patch_model(m, plan, cond())
+    w = resolve_window(m, plan)
+    smax, sbeta = w.sigma_max, w.sigma_beta
     out, calls = _run_post_cfg(p, smax, monkeypatch, shape)
     assert len(calls) == 1 and out.shape == shape
     assert float(out.max()) == pytest.approx(PLAN.latent_strength, rel=1e-5)  # lambda_0 * M * (1 - 0), M max 1
@@ -101,7 +107,7 @@ def test_post_cfg_term_only_in_window_and_masked(monkeypatch, shape):
 
 
 def test_post_cfg_without_guider_is_a_noop(monkeypatch):
-    p = inn.patch_model(patcher(), PLAN, cond())
+    p = mp.patch_model(patcher(), PLAN, cond())
     fn = p.model_options["sampler_post_cfg_function"][-1]
     d = torch.ones(1, 4, 8, 8)
     out = fn({"denoised": d, "cond_denoised": d, "sigma": torch.tensor([14.0]), "input": d, "model": None,
@@ -130,25 +136,25 @@ def positives_seen(patched, sigmas, structure=False) -> list:
 
 
 def test_substitute_mode_swaps_positive_inside_window_only():
-    p = inn.patch_model(patcher(), PLAN.with_(mode="substitute"), cond())
+    p = mp.patch_model(patcher(), PLAN.with_(mode="substitute"), cond())
     assert "sampler_post_cfg_function" not in p.model_options
     assert positives_seen(p, (14.0, 0.1)) == ["c_prime", "c"]
 
 
 def test_bad_conditioning_and_width_are_clear_errors():
     with pytest.raises(LinaError, match="NaN"):
-        inn.check_conditioning(cond(value=float("nan")), "positive")
+        cnd.check_conditioning(cond(value=float("nan")), "positive")
     with pytest.raises(LinaError, match="non-empty"):
-        inn.check_conditioning([], "positive")
+        cnd.check_conditioning([], "positive")
     with pytest.raises(PlanError, match="different text encoders"):
-        inn.check_pair(cond(768), cond(4096), LinaPlan())
+        cnd.check_pair(cond(768), cond(4096), LinaPlan())
     with pytest.raises(PlanError, match="width 768"):
-        inn.check_pair(None, cond(4096), PLAN)
+        cnd.check_pair(None, cond(4096), PLAN)
 
 
 def test_scheduler_takes_window_and_share_from_a_plan():
     from lina_nodes.comfy_nodes.scheduler import LINACausalScheduler
-    from lina_nodes.schedule import early_step_count
+    from lina_nodes.intervention.schedule import early_step_count
 
     model = SamplingOnlyModel("sd3")
     plain = LINACausalScheduler.execute(model, 20, "simple", 0.0, 0.35, 1.0).result[0]
@@ -203,7 +209,7 @@ class FakeClip:
 def test_build_plan_edits_only_physical_tokens(width, pooled, am):
     clip = FakeClip(width, pooled, am)
     g = parse("a red ball in front of a small mirror")
-    plan, pos, lpos = inn.build_plan(g, clip)
+    plan, pos, lpos = pb.build_plan(g, clip)
     assert plan.encoder_width == width and plan.prompt_strength > 0
     c, c2 = pos[0][0], lpos[0][0]
     assert c2.shape == c.shape and torch.isfinite(c2).all()
@@ -215,7 +221,7 @@ def test_build_plan_edits_only_physical_tokens(width, pooled, am):
     if pooled:
         assert lpos[0][1]["pooled_output"].shape == (1, pooled)
     n = clip.encodes
-    inn.build_plan(g, clip)  # the subspace is cached per encoder: only the prompt + causal prompt again
+    pb.build_plan(g, clip)  # the subspace is cached per encoder: only the prompt + causal prompt again
     assert clip.encodes - n <= 3
 
 
@@ -225,57 +231,58 @@ def test_build_plan_bad_inputs_and_adapter():
 
     clip = FakeClip(768, 768)
     with pytest.raises(CSGError, match="csg.prompt"):
-        inn.build_plan(CSG(), clip)
+        pb.build_plan(CSG(), clip)
     with pytest.raises(LinaError, match="clip"):
-        inn.build_plan(parse("a ball on a table"), None)
+        pb.build_plan(parse("a ball on a table"), None)
     with pytest.raises(PlanError, match="width 4096"):
-        inn.build_plan(parse("a ball on a table"), clip, plan_json='{"encoder_width": 4096}')
+        pb.build_plan(parse("a ball on a table"), clip, plan_json='{"encoder_width": 4096}')
 
     class Adapter:
         def plan_overrides(self, csg, pooled):
             assert pooled.shape == (1, 768)
             return {"latent_strength": 7.0, "early_share": 0.5}
 
-    plan, _, _ = inn.build_plan(parse("a red ball in front of a small mirror"), clip, adapter=Adapter())
+    plan, _, _ = pb.build_plan(parse("a red ball in front of a small mirror"), clip, adapter=Adapter())
     assert plan.source == "adapter" and plan.latent_strength == 7.0 and plan.early_share == 0.5
 
     class WrongWidth(Adapter):
         subspace = type("S", (), {"width": 4096})()
 
     with pytest.raises(PlanError, match="adapter"):
-        inn.build_plan(parse("a red ball in front of a small mirror"), clip, adapter=WrongWidth())
-    noop, pos, lpos = inn.build_plan(parse("a red ball"), clip)
+        pb.build_plan(parse("a red ball in front of a small mirror"), clip, adapter=WrongWidth())
+    noop, pos, lpos = pb.build_plan(parse("a red ball"), clip)
     assert noop.is_noop and torch.equal(pos[0][0], lpos[0][0])
 
 
 def test_build_plan_adds_the_structure_phase_and_guider_and_patch_use_it_first():
     clip = FakeClip(768, 768)
     g = parse("a large purple cone close to the water and in the sand")
-    plan, pos, lpos = inn.build_plan(g, clip)
+    plan, pos, lpos = pb.build_plan(g, clip)
     assert plan.structure_prompt == "a large purple cone close to the water"
-    assert [d[inn.PHASE_KEY] for _, d in lpos] == ["structure", "full"]
+    assert [d[cnd.PHASE_KEY] for _, d in lpos] == ["structure", "full"]
     assert not torch.equal(lpos[0][0], pos[0][0])           # the structure prompt's own encoding
-    structure, full = inn.split_phases(lpos)
+    structure, full = cnd.split_phases(lpos)
     assert structure[0][0] is lpos[0][0] and full[0][0] is lpos[1][0]
-    assert inn.split_phases(pos) == ([], pos)                # untagged conditioning is c'
-    _, _, lpos2 = inn.build_plan(parse("a red ball in front of a small mirror"), clip)
-    assert all(inn.PHASE_KEY not in d for _, d in lpos2)      # nothing deferred: c' alone, as before
+    assert cnd.split_phases(pos) == ([], pos)                # untagged conditioning is c'
+    _, _, lpos2 = pb.build_plan(parse("a red ball in front of a small mirror"), clip)
+    assert all(cnd.PHASE_KEY not in d for _, d in lpos2)      # nothing deferred: c' alone, as before
 
     for mode in ("add", "substitute"):
         p = plan.with_(mode=mode)
-        gd = inn.LinaGuider(patcher(), p)
-        gd.set_conds(pos, cond(), lpos)
-        assert inn.STRUCTURE_KEY in gd.original_conds and inn.EDIT_KEY in gd.original_conds
+        gd = gdr.LinaCFGGuider(patcher(), p, lpos)
+        gd.set_conds(pos, cond())
+        assert gd.model_patcher.wrappers   # the guider samples the LINA-patched model
+        w = resolve_window(patcher(), p)
         ms = patcher().get_model_object("model_sampling")
-        assert gd.sigma_structure == pytest.approx(float(ms.percent_to_sigma(p.structure_share * gd.beta)))
-        assert gd.sigma_beta < gd.sigma_structure < gd.sigma_max
+        assert w.sigma_structure == pytest.approx(float(ms.percent_to_sigma(p.structure_share * w.beta)))
+        assert w.sigma_beta < w.sigma_structure < w.sigma_max
         # the patch swaps the positive for the structure prompt before sigma_structure, in both modes
-        sigmas = (gd.sigma_structure * 1.05, (gd.sigma_structure + gd.sigma_beta) / 2, gd.sigma_beta * 0.5)
+        sigmas = (w.sigma_structure * 1.05, (w.sigma_structure + w.sigma_beta) / 2, w.sigma_beta * 0.5)
         middle = "c_prime" if mode == "substitute" else "c"
-        assert positives_seen(inn.patch_model(patcher(), p, lpos), sigmas, structure=True) == ["structure", middle, "c"]
+        assert positives_seen(mp.patch_model(patcher(), p, lpos), sigmas, structure=True) == ["structure", middle, "c"]
     # no structure phase and no latent strength: the patch is a no-op; a structure phase alone is not
-    assert not inn.patch_model(patcher(), plan.with_(latent_strength=0.0, structure_share=0.0), lpos).wrappers
-    assert inn.patch_model(patcher(), plan.with_(latent_strength=0.0), lpos).wrappers
+    assert not mp.patch_model(patcher(), plan.with_(latent_strength=0.0, structure_share=0.0), lpos).wrappers
+    assert mp.patch_model(patcher(), plan.with_(latent_strength=0.0), lpos).wrappers
 
 
 def test_prior_adapter_through_build_plan_and_another_encoder_is_refused(tmp_path):
@@ -283,9 +290,9 @@ def test_prior_adapter_through_build_plan_and_another_encoder_is_refused(tmp_pat
 
     clip = FakeClip(768, 768)
     g = parse("a large purple cone close to the water and in the sand")
-    adapter = load_adapter(save_adapter(prior_adapter(inn.encoder_subspace(clip)), tmp_path / "a.safetensors"))
-    plan_a, pos_a, lpos_a = inn.build_plan(g, clip, adapter=adapter)
-    plan_p, pos_p, lpos_p = inn.build_plan(g, clip)
+    adapter = load_adapter(save_adapter(prior_adapter(pb.encoder_subspace(clip)), tmp_path / "a.safetensors"))
+    plan_a, pos_a, lpos_a = pb.build_plan(g, clip, adapter=adapter)
+    plan_p, pos_p, lpos_p = pb.build_plan(g, clip)
     assert plan_a.source == "adapter" and plan_p.source == "prior"
     for k in ("prompt_strength", "latent_strength", "latent_decay", "early_share", "structure_share"):
         assert getattr(plan_a, k) == pytest.approx(getattr(plan_p, k), abs=1e-4)
@@ -297,6 +304,6 @@ def test_prior_adapter_through_build_plan_and_another_encoder_is_refused(tmp_pat
             self.table = torch.randn(3000, 768, generator=torch.Generator().manual_seed(1)) * 0.1
 
     with pytest.raises(PlanError, match="adapter.*made for the text encoder"):
-        inn.build_plan(g, OtherClip(), adapter=adapter)
+        pb.build_plan(g, OtherClip(), adapter=adapter)
     with pytest.raises(PlanError, match="adapter"):
-        inn.build_plan(g, FakeClip(2048, 1280), adapter=adapter)
+        pb.build_plan(g, FakeClip(2048, 1280), adapter=adapter)

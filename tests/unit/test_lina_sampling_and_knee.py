@@ -12,9 +12,9 @@ import torch
 
 from lina_nodes.cli import main as lina_main
 from lina_nodes.errors import LinaError
-from lina_nodes.inprocess_sampler import InProcessSampler
-from lina_nodes.knee_probe import measure
-from lina_nodes.physworld_model.cli import DEFAULT_WEIGHTS
+from lina_nodes.inprocess.sampler import InProcessSampler
+from lina_nodes.evaluation.knee_probe import measure
+from lina_nodes.paths import PHYSWORLD_DEFAULT_WEIGHTS as DEFAULT_WEIGHTS
 from lina_nodes.physworld_model.evaluate import generate
 from lina_nodes.physworld_model.model import load_bundle
 
@@ -94,7 +94,7 @@ def test_cli_knee_on_physworld(tmp_path, capsys):
 
 
 def test_cli_knee_on_a_checkpoint_with_a_user_judge(tmp_path, capsys, monkeypatch):
-    from lina_nodes.comfy_runtime import find_comfyui
+    from lina_nodes.server.runtime import find_comfyui
     from lina_nodes.devtools.tiny_models import build
 
     rep = build(find_comfyui(), tmp_path / "models", roles=["sd15_ckpt"])
@@ -173,7 +173,7 @@ def test_structure_prompt_conditions_the_first_part_of_the_window_only(pw, monke
     assert r.nfe == 40 if mode == "substitute" else 40 < r.nfe < 52
     s_ctx = pw.encode(plan.structure_prompt)[0][0]
     p_ctx = pw.encode(prompt)[0][0]
-    from lina_nodes.schedule import knee_for_family
+    from lina_nodes.intervention.schedule import knee_for_family
 
     end = plan.structure_share * knee_for_family("physworld")
     used = [(pw.progress_of(sig), any(torch.allclose(row, s_ctx[0]) for row in ctx),

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from lina_nodes.comfy_inprocess import import_comfy
+from lina_nodes.inprocess.comfy_import import import_comfy
 
 import_comfy()
 from lina_nodes.comfy_nodes import collect_nodes, comfy_entrypoint  # noqa: E402

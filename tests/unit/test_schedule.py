@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from lina_nodes.errors import ScheduleError
-from lina_nodes.schedule import (
+from lina_nodes.intervention.schedule import (
     early_step_count,
     family_from_config_name,
     knee_for_family,

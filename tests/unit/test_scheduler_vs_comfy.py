@@ -6,15 +6,16 @@ the MODEL handed to both nodes is SamplingOnlyModel, a carrier of those real obj
 import pytest
 import torch
 
-from lina_nodes.comfy_inprocess import SamplingOnlyModel, import_comfy
+from lina_nodes.inprocess.comfy_import import SamplingOnlyModel, import_comfy
 from lina_nodes.errors import ScheduleError
 
 import_comfy()
 import comfy.samplers  # noqa: E402
 from comfy_extras.nodes_custom_sampler import BasicScheduler  # noqa: E402
 
-from lina_nodes.comfy_nodes.scheduler import LINACausalScheduler, model_family  # noqa: E402
-from lina_nodes.schedule import early_step_count, knee_for_family  # noqa: E402
+from lina_nodes.comfy_nodes.scheduler import LINACausalScheduler  # noqa: E402
+from lina_nodes.inprocess.sigmas import model_family  # noqa: E402
+from lina_nodes.intervention.schedule import early_step_count, knee_for_family  # noqa: E402
 
 
 

@@ -21,7 +21,7 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 def _comfy_dir() -> Path:
-    from lina_nodes.comfy_runtime import find_comfyui
+    from lina_nodes.server.runtime import find_comfyui
     try:
         return find_comfyui()
     except LinaError as e:  # no ComfyUI tree: nothing to build against

@@ -1,7 +1,7 @@
 """UI <-> API workflow conversion on a small object_info fragment shaped like ComfyUI's."""
 import pytest
 
-from lina_nodes.workflow_format import WorkflowError, api_to_ui, apply_sets, is_api_format, ui_to_api
+from lina_nodes.server.workflow_format import WorkflowError, api_to_ui, apply_sets, is_api_format, ui_to_api
 
 INFO = {
     "Loader": {"input": {"required": {"name": [["a.safetensors", "b.safetensors"], {}]}}, "input_order": {"required": ["name"]},

@@ -20,37 +20,83 @@ from typing import Sequence
 import numpy as np
 import torch
 
-from .errors import ScheduleError
+from ..errors import ScheduleError
 
-# Structure-formation knee per model family, as a fraction of denoising progress.
-# Sources: the LINA authors' later paper (SD3.5-Large 11%, Qwen-Image 14%, FLUX.2-dev 21%).
-# Families marked [ours] have no published figure yet; 0.2 is our prior until measured.
+# Structure-formation knee per model family, as a fraction of denoising progress (beta = window end).
+# Published: the LINA authors' later paper gives SD3.5-Large 11%, Qwen-Image 14%, FLUX.2-dev 21%.
+# Measured here: PhysWorld, with `lina knee --n 24`. Every other family gets 0.20, our prior until
+# measured: `lina knee` measures a model's own knee (x0 probe + prompt swap), and the result goes in
+# the scheduler's `beta` or the plan's `window_end` (see FAMILY_KNEE_SOURCES and family_note()).
 FAMILY_KNEES: dict[str, float] = {
     "sd3": 0.11,
     "qwen_image": 0.14,
-    "flux": 0.21,
+    "flux2": 0.21,
+    "flux": 0.21,  # [ours] FLUX.1 shares FLUX.2's flow transformer design; FLUX.2-dev's 21% until measured
     "sd15": 0.20,  # [ours]
     "sdxl": 0.20,  # [ours]
-    "wan21": 0.20,  # [ours]
-    "wan22": 0.20,  # [ours]
+    "wan21": 0.20,  # [ours] Wan 2.1 and Wan 2.2 A14B (its two experts load as WAN21_T2V)
+    "wan22": 0.20,  # [ours] Wan 2.2 TI2V 5B (WAN22_T2V)
+    "hunyuan_video": 0.20,  # [ours]
+    "hunyuan_image": 0.20,  # [ours]
+    "ltxv": 0.20,  # [ours]
+    "chroma": 0.21,  # [ours] FLUX.1-schnell-derived: the FLUX value until measured
+    "hidream": 0.20,  # [ours]
+    "lumina2": 0.20,  # [ours]
+    "auraflow": 0.20,  # [ours]
+    "pixart": 0.20,  # [ours]
+    "hunyuan_dit": 0.20,  # [ours]
+    "cosmos": 0.20,  # [ours]
+    "mochi": 0.20,  # [ours]
+    "omnigen2": 0.20,  # [ours]
     "physworld": 0.39,  # [ours] measured: `lina knee --n 24` on the shipped model (prompt-swap half drop)
     "default": 0.20,  # [ours]
 }
+# Where each number comes from (shown by `family_info`, the plan's note and the README table).
+_PUBLISHED = "published: LINA authors' follow-up paper"
+FAMILY_KNEE_SOURCES: dict[str, str] = {
+    "sd3": f"{_PUBLISHED} (SD3.5-Large 11%)",
+    "qwen_image": f"{_PUBLISHED} (Qwen-Image 14%)",
+    "flux2": f"{_PUBLISHED} (FLUX.2-dev 21%)",
+    "flux": "borrowed: FLUX.2-dev's published 21% (FLUX.1 not measured)",
+    "chroma": "borrowed: the FLUX value (Chroma is FLUX.1-schnell-derived; not measured)",
+    "physworld": "measured here: `lina knee --n 24` on the shipped PhysWorld model",
+}
+PRIOR_SOURCE = "LINA's prior, not measured for this family"
 DEFAULT_RHO = 0.35
 
-# ComfyUI model-config class names -> our family keys.
+# ComfyUI model-config class names (comfy/supported_models.py, ComfyUI 0.3.75) -> our family keys.
+# Wan 2.2 A14B's high- and low-noise experts have Wan 2.1's layout and load as WAN21_T2V (so they get
+# the wan21 entry); WAN22_T2V is Wan 2.2 TI2V 5B (48-channel latents); WAN22_Camera / S2V / Animate
+# subclass WAN21_T2V and are listed here by name.
 _CONFIG_FAMILIES = {
-    "SD15": "sd15", "SD20": "sd15", "SD21UnclipL": "sd15", "SD21UnclipH": "sd15",
+    "SD15": "sd15", "SD20": "sd15", "SD21UnclipL": "sd15", "SD21UnclipH": "sd15", "SD15_instructpix2pix": "sd15",
+    "LotusD": "sd15", "SD_X4Upscaler": "sd15",
     "SDXL": "sdxl", "SDXLRefiner": "sdxl", "SSD1B": "sdxl", "Segmind_Vega": "sdxl", "KOALA_700M": "sdxl",
     "KOALA_1B": "sdxl", "SDXL_instructpix2pix": "sdxl",
     "SD3": "sd3",
-    "Flux": "flux", "FluxSchnell": "flux", "FluxInpaint": "flux", "Flux2": "flux",
+    "Flux": "flux", "FluxSchnell": "flux", "FluxInpaint": "flux", "Flux2": "flux2",
+    "Chroma": "chroma", "ChromaRadiance": "chroma",
+    "HiDream": "hidream",
     "QwenImage": "qwen_image",
+    "Lumina2": "lumina2", "ZImage": "lumina2",
+    "AuraFlow": "auraflow", "PixArtAlpha": "pixart", "PixArtSigma": "pixart",
+    "HunyuanDiT": "hunyuan_dit", "HunyuanDiT1": "hunyuan_dit",
+    "Omnigen2": "omnigen2",
     "WAN21_T2V": "wan21", "WAN21_I2V": "wan21", "WAN21_FunControl2V": "wan21", "WAN21_Vace": "wan21",
-    "WAN21_Camera": "wan21", "WAN22_T2V": "wan22", "WAN22": "wan22", "WAN22_S2V": "wan22",
-    "WAN22_Camera": "wan22", "WAN22_Animate": "wan22",
+    "WAN21_Camera": "wan21", "WAN21_HuMo": "wan21",
+    "WAN22_T2V": "wan22", "WAN22_S2V": "wan22", "WAN22_Camera": "wan22", "WAN22_Animate": "wan22",
+    "HunyuanVideo": "hunyuan_video", "HunyuanVideoI2V": "hunyuan_video", "HunyuanVideoSkyreelsI2V": "hunyuan_video",
+    "HunyuanVideo15": "hunyuan_video", "HunyuanVideo15_SR_Distilled": "hunyuan_video",
+    "HunyuanImage21": "hunyuan_image", "HunyuanImage21Refiner": "hunyuan_image",
+    "LTXV": "ltxv",
+    "GenmoMochi": "mochi",
+    "CosmosT2V": "cosmos", "CosmosI2V": "cosmos", "CosmosT2IPredict2": "cosmos", "CosmosI2VPredict2": "cosmos",
     "PhysWorldConfig": "physworld",
 }
+# Later subclasses of a known family (a ComfyUI newer than 0.3.75): matched by name prefix, with a note.
+_PREFIX_FAMILIES = (("wan22", "wan22"), ("wan21", "wan21"), ("flux2", "flux2"), ("flux", "flux"),
+                    ("sdxl", "sdxl"), ("sd3", "sd3"), ("hunyuanvideo", "hunyuan_video"), ("qwenimage", "qwen_image"),
+                    ("chroma", "chroma"), ("ltxv", "ltxv"), ("hidream", "hidream"))
 
 
 def family_from_config_name(name: str) -> str:
@@ -58,7 +104,7 @@ def family_from_config_name(name: str) -> str:
     if name in _CONFIG_FAMILIES:
         return _CONFIG_FAMILIES[name]
     low = name.lower()
-    for prefix, fam in (("wan22", "wan22"), ("wan21", "wan21"), ("flux", "flux"), ("sdxl", "sdxl"), ("sd3", "sd3")):
+    for prefix, fam in _PREFIX_FAMILIES:
         if low.startswith(prefix):
             return fam
     return "default"
@@ -67,6 +113,50 @@ def family_from_config_name(name: str) -> str:
 def knee_for_family(family: str) -> float:
     """Default structure-window end ``beta`` (progress fraction) for a family key."""
     return FAMILY_KNEES.get(family, FAMILY_KNEES["default"])
+
+
+def knee_source(family: str) -> str:
+    """Where the family's default window end comes from (published, borrowed, measured or our prior)."""
+    return FAMILY_KNEE_SOURCES.get(family, PRIOR_SOURCE)
+
+
+def family_info(config_name: str) -> dict:
+    """Everything the plan output and the log show about a model's default window.
+
+    ``{"config": name, "family": key, "known": bool, "match": "exact"|"prefix"|"none",
+    "window_end": beta, "source": text, "note": text ("" when the number is published or measured)}``.
+    """
+    name = str(config_name or "")
+    if name in _CONFIG_FAMILIES:
+        match = "exact"
+    elif family_from_config_name(name) != "default":
+        match = "prefix"
+    else:
+        match = "none"
+    fam = family_from_config_name(name)
+    return {"config": name, "family": fam, "known": match != "none", "match": match,
+            "window_end": knee_for_family(fam), "source": knee_source(fam) if match != "none" else
+            "LINA's default window (unknown family)", "note": family_note(name)}
+
+
+def family_note(config_name: str) -> str:
+    """A one-line note for the plan output and the log; "" when the family's window end is published or measured.
+
+    Unknown model class: the default window is used and the note says so (never silently). Known family
+    without a measured knee: the note says the number is LINA's prior. Either way it names `lina knee`.
+    """
+    name = str(config_name or "") or "(no model config)"
+    fam = family_from_config_name(name)
+    beta = knee_for_family(fam)
+    how = ("measure this model's own knee with `lina knee` and set the scheduler's beta "
+           "(or the plan's window_end) to it")
+    if fam == "default":
+        return (f"unknown model family (ComfyUI model class {name}): LINA uses its default window end "
+                f"{beta:.2f} of denoising progress, a guess; {how}.")
+    prefix = "" if name in _CONFIG_FAMILIES else f" (matched by the name prefix of {name})"
+    if fam in FAMILY_KNEE_SOURCES and not FAMILY_KNEE_SOURCES[fam].startswith("borrowed"):
+        return "" if not prefix else f"family {fam}{prefix}: window end {beta:.2f}, {knee_source(fam)}."
+    return (f"family {fam}{prefix}: window end {beta:.2f} is {knee_source(fam)}; {how}.")
 
 
 @dataclass(frozen=True)

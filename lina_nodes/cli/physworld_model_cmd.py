@@ -2,7 +2,7 @@
 
     add_train_args(parser); train_main(args) -> int
     add_eval_args(parser);  eval_main(args) -> int
-Also runnable as ``python -m lina_nodes.physworld_model.cli train|eval ...``.
+Also runnable as ``python -m lina_nodes.cli.physworld_model_cmd train|eval ...``.
 """
 from __future__ import annotations
 
@@ -13,9 +13,8 @@ import sys
 from pathlib import Path
 
 from ..errors import LinaError
-
-REPO_WEIGHTS = Path(__file__).resolve().parents[2] / "weights"
-DEFAULT_WEIGHTS = REPO_WEIGHTS / "physworld_default.safetensors"
+from ..paths import PACK_WEIGHTS as REPO_WEIGHTS
+from ..paths import PHYSWORLD_DEFAULT_WEIGHTS as DEFAULT_WEIGHTS
 
 
 def _emit(args, data, text):
@@ -53,8 +52,8 @@ def add_train_args(p: argparse.ArgumentParser) -> None:
 
 
 def train_main(args) -> int:
-    from .config import load_config
-    from .train import train
+    from ..physworld_model.config import load_config
+    from ..physworld_model.train import train
 
     try:
         ov = _overrides(args.set)
@@ -111,7 +110,7 @@ def add_eval_args(p: argparse.ArgumentParser) -> None:
 
 
 def eval_main(args) -> int:
-    from .evaluate import evaluate
+    from ..evaluation.physworld_eval import evaluate
 
     try:
         rep = evaluate(args.weights, split=args.split, n=args.n, seeds=args.seeds, steps=args.steps, cfg=args.cfg,
@@ -134,7 +133,7 @@ def eval_main(args) -> int:
 
 
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m lina_nodes.physworld_model.cli")
+    ap = argparse.ArgumentParser(prog="python -m lina_nodes.cli.physworld_model_cmd")
     ap.add_argument("--json", action="store_true")
     sub = ap.add_subparsers(dest="cmd", required=True)
     add_train_args(sub.add_parser("train", help="train the PhysWorld model"))

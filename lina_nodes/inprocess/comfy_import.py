@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import sys
 
-from .comfy_runtime import find_comfyui
-from .errors import ScheduleError
+from ..errors import ScheduleError
+from ..server.runtime import find_comfyui
 
 # Family key -> (ComfyUI model-config class, model type) for the families `lina schedule` knows.
 FAMILY_CONFIGS = {

@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
-from .comfy_inprocess import import_comfy
-from .errors import LinaError
+from ..errors import LinaError
+from .comfy_import import import_comfy
 
 ABLATIONS = ("prompt", "latent", "schedule", "structure")
 
@@ -46,7 +46,7 @@ class InProcessSampler:
     @classmethod
     def physworld(cls, weights) -> "InProcessSampler":
         import_comfy()
-        from .comfy_nodes.physworld_loader import build_comfy_objects
+        from .physworld_objects import build_comfy_objects
 
         m, c, v = build_comfy_objects(weights)
         return cls(m, c, v, name=str(weights))
@@ -78,8 +78,8 @@ class InProcessSampler:
     def plan_for(self, prompt: str, csg=None, prompt_scale: float = 1.0, latent_scale: float = 1.0, mode: str = "",
                  adapter=None):
         """LINA Plan's outputs (plan, positive, lina_positive) for a prompt, cached like the node."""
-        from .comfy_nodes.intervention_nodes import build_plan
-        from .csg import parse
+        from ..csg import parse
+        from .plan_build import build_plan
 
         key = (prompt, None if csg is None else csg.to_json(), prompt_scale, latent_scale, mode, id(adapter))
         if key not in self._plans:
@@ -132,11 +132,11 @@ class InProcessSampler:
         override the plan's mode (add / substitute); ``prompt_scale`` / ``latent_scale`` scale the plan's
         strengths as LINA Plan's inputs do; ``structure_share`` replaces the plan's. ``swap_from``:
         sample with this prompt until progress ``swap_at``, then with ``prompt``."""
-        import comfy.sample
         import comfy.samplers
 
-        from .comfy_nodes.intervention_nodes import LinaGuider
-        from .comfy_nodes.scheduler import causal_sigmas
+        from .guider import LinaCFGGuider
+        from .sampling import sample_latent
+        from .sigmas import causal_sigmas
 
         bad = set(ablate) - set(ABLATIONS)
         if bad:
@@ -178,20 +178,13 @@ class InProcessSampler:
             second = [] if swap_at >= 1.0 else \
                 [[t, {**d, "start_percent": swap_at, "end_percent": 1.0}] for t, d in positive]
             positive = first + second
-        if lina == "off":
-            guider = comfy.samplers.CFGGuider(model)
-            guider.set_conds(positive, neg)
-        else:
-            guider = LinaGuider(model, plan)
-            guider.set_conds(positive, neg, lina_positive)
+        guider = comfy.samplers.CFGGuider(model) if lina == "off" else LinaCFGGuider(model, plan, lina_positive)
+        guider.set_conds(positive, neg)
         if lina == "off" or "schedule" in ablate:
             sigmas = self.base_sigmas(steps, scheduler)
         else:
             sigmas = causal_sigmas(model, scheduler, steps, plan.window_end, plan.early_share, 1.0)[1]
         guider.set_cfg(cfg)
-        shape = self.latent_shape(size)
-        latent = torch.zeros(shape)
-        noise = comfy.sample.prepare_noise(latent, int(seed))   # KSampler's noise for this seed
         probes = []
 
         def callback(step, x0, x, total):
@@ -199,8 +192,9 @@ class InProcessSampler:
                 sig = float(sigmas[step])
                 probes.append((self.progress_of(sig), _uint8(self.vae.decode(x0))))
 
-        out = guider.sample(noise, latent, comfy.samplers.sampler_object(sampler), sigmas, callback=callback,
-                            disable_pbar=True, seed=int(seed))
-        img = _uint8(self.vae.decode(out))
+        # KSampler's noise for this seed, through the nodes' own sampling routine
+        out = sample_latent(guider, {"samples": torch.zeros(self.latent_shape(size))}, sigmas, sampler, int(seed),
+                            callback=callback, pbar=False)
+        img = _uint8(self.vae.decode(out["samples"]))
         return SampleResult(img, count[0], probes, plan)
 

@@ -21,8 +21,8 @@ from collections.abc import Callable
 
 import numpy as np
 
-from .errors import LinaError
-from .intervention.knee import knee, reach
+from ..errors import LinaError
+from ..intervention.knee import knee, reach
 
 DEFAULT_SWAPS = (0.0, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5, 0.7, 1.0)
 

@@ -12,7 +12,7 @@ import json
 import uuid
 from typing import Any
 
-from .errors import LinaError
+from ..errors import LinaError
 
 WIDGET_TYPES = {"INT", "FLOAT", "STRING", "BOOLEAN", "COMBO"}
 UI_ONLY = {"Note", "MarkdownNote", "PrimitiveNode", "Reroute"}
@@ -148,8 +148,23 @@ def parse_value(text: str):
         return text
 
 
-def apply_sets(api: dict, sets: list[str]) -> dict:
-    """Apply ``NODE.INPUT=VALUE`` overrides; NODE is a node id, a title, or a class type (if unique)."""
+def node_input_names(class_type: str, object_info: dict | None, current: dict | None = None) -> list[str]:
+    """The input names a node of ``class_type`` accepts (required, then optional; hidden ones excluded).
+
+    From the server's ``/object_info`` when given, else the inputs the workflow already sets."""
+    info = (object_info or {}).get(class_type)
+    if info is None:
+        return list(current or {})
+    order = info.get("input_order") or {s: list((info.get("input", {}).get(s) or {}).keys())
+                                        for s in ("required", "optional")}
+    return list(order.get("required", [])) + list(order.get("optional", []))
+
+
+def apply_sets(api: dict, sets: list[str], object_info: dict | None = None) -> dict:
+    """Apply ``NODE.INPUT=VALUE`` overrides; NODE is a node id, a title, or a class type (if unique).
+
+    An INPUT the node does not have is an error that names the node and lists its inputs (from
+    ``object_info`` when given, else the inputs the workflow sets), so a misspelling never runs."""
     out = json.loads(json.dumps(api))
     for item in sets or []:
         if "=" not in item or "." not in item.split("=", 1)[0]:
@@ -167,7 +182,15 @@ def apply_sets(api: dict, sets: list[str]) -> dict:
                                 fix="use a node id, a node title or a class type present in the workflow.")
         if len(ids) > 1:
             raise WorkflowError(f"{node_key!r} matches nodes {ids}.", field="--set", fix="use the node id instead.")
-        out[ids[0]]["inputs"][inp] = parse_value(value)
+        node = out[ids[0]]
+        allowed = node_input_names(node.get("class_type", ""), object_info, node.get("inputs"))
+        if inp not in allowed:
+            title = (node.get("_meta") or {}).get("title")
+            label = f"node {ids[0]} ({node.get('class_type')}" + (f", {title!r})" if title else ")")
+            raise WorkflowError(f"{label} has no input {inp!r}; its inputs are: {', '.join(allowed) or '(none)'}.",
+                                field="--set", fix=f"use one of those names, e.g. {ids[0]}.{allowed[0]}=VALUE."
+                                if allowed else "remove this --set.")
+        node["inputs"][inp] = parse_value(value)
     return out
 
 

@@ -10,7 +10,7 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import LinaError
+from ..errors import LinaError
 
 
 class PromptError(LinaError):

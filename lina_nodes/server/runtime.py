@@ -19,9 +19,9 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .errors import LinaError
+from ..errors import LinaError
+from ..paths import PACK_ROOT as PACK_DIR  # the folder holding __init__.py (the ComfyUI entry)
 
-PACK_DIR = Path(__file__).resolve().parent.parent  # the folder holding __init__.py (the ComfyUI entry)
 PACK_LINK_NAME = "lina"
 STATE_FILE = "lina-server.json"
 
@@ -31,13 +31,16 @@ class ServerError(LinaError):
 
 
 def find_comfyui(explicit: str | os.PathLike | None = None) -> Path:
-    """The ComfyUI tree to run: ``explicit``, else $LINA_COMFYUI_DIR, else the bundled ``.comfyui/ComfyUI``."""
-    candidates = [explicit, os.environ.get("LINA_COMFYUI_DIR"), PACK_DIR / ".comfyui" / "ComfyUI"]
+    """The ComfyUI tree to run: ``explicit``, else $LINA_COMFYUI_DIR, else the ComfyUI this pack is installed in
+    (``ComfyUI/custom_nodes/<pack>``), else the bundled ``.comfyui/ComfyUI``."""
+    host = PACK_DIR.parent.parent if PACK_DIR.parent.name == "custom_nodes" else None
+    candidates = [explicit, os.environ.get("LINA_COMFYUI_DIR"), host, PACK_DIR / ".comfyui" / "ComfyUI"]
     for c in candidates:
         if c and (Path(c) / "main.py").is_file():
             return Path(c).resolve()
     raise ServerError(
-        "no ComfyUI tree found (looked at --comfyui, $LINA_COMFYUI_DIR and .comfyui/ComfyUI).",
+        "no ComfyUI tree found (looked at --comfyui, $LINA_COMFYUI_DIR, the ComfyUI whose custom_nodes/ holds this "
+        "pack, and .comfyui/ComfyUI).",
         field="comfyui", fix="run `python3 scripts/setup_env.py` in the repo, or pass --comfyui /path/to/ComfyUI.",
     )
 

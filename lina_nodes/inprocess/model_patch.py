@@ -1,0 +1,128 @@
+"""LINA's early-window intervention as composable MODEL hooks: the single implementation behind LINA Model
+Patch, LINA Guider (a CFGGuider over the patched model) and LINA Sampler.
+
+Inside the plan's window on a clone of the MODEL:
+* structure phase (sigma above ``Window.sigma_structure``): a keyed PREDICT_NOISE wrapper conditions the
+  positive on the structure prompt (no extra evaluation);
+* then, ``substitute`` mode: the same wrapper swaps c' for c; ``add`` mode: a post-CFG function (ComfyUI's
+  composable list) adds ``lambda(sigma) * M_lat * (D(c') - D(c))``, evaluating c' through
+  ``calc_cond_batch`` so other packs' cond-batch wrappers apply to it too.
+A keyed OUTER_SAMPLE wrapper hands c' and the structure conditioning to whichever guider samples the model
+(KSampler, KSamplerAdvanced, SamplerCustom[Advanced]), so ComfyUI prepares them like any other cond.
+Nothing touches the single-slot ``sampler_cfg_function``, ``model_function_wrapper`` or
+``sampler_calc_cond_batch_function``: other packs' hooks keep working inside the window.
+"""
+from __future__ import annotations
+
+import uuid
+
+import comfy.patcher_extension
+import comfy.sampler_helpers
+import comfy.samplers
+import torch
+
+from ..intervention import latent_guidance as lg
+from ..intervention.plan import LinaPlan
+from .conditioning import split_phases
+from .sigmas import resolve_window
+
+
+def sigma_of(timestep) -> float:
+    return float(timestep.flatten()[0]) if isinstance(timestep, torch.Tensor) else float(timestep)
+
+
+class LatentMasker:
+    """M_lat per latent shape (cached), on the latent's device and dtype."""
+
+    def __init__(self, plan: LinaPlan, user_mask):
+        self.plan, self.user_mask, self._cache = plan, user_mask, {}
+
+    def __call__(self, x: torch.Tensor) -> torch.Tensor:
+        key = (tuple(x.shape), x.device, x.dtype)
+        if key not in self._cache:
+            self._cache = {key: lg.latent_mask(self.plan, x.shape, self.user_mask, device=x.device, dtype=x.dtype)}
+        return self._cache[key]
+
+
+def patch_model(model, plan: LinaPlan, lina_positive, user_mask=None, stats: dict | None = None):
+    """A clone of ``model`` carrying the plan's early window (see the module docstring). ``stats``, when given,
+    collects ``dropped``: non-finite guidance values replaced by plain CFG."""
+    win = resolve_window(model, plan)
+    m = model.clone()
+    structure, full = split_phases(lina_positive)
+    if not structure:
+        win = type(win)(win.sigma_max, win.sigma_beta, win.beta, None)
+    if plan.latent_strength == 0.0 and win.sigma_structure is None:
+        return m  # documented no-op
+    key = f"lina_{uuid.uuid4().hex[:12]}"
+    key_s = key + "_structure"
+    masker = LatentMasker(plan, user_mask)
+    stats = {} if stats is None else stats
+    stats.setdefault("dropped", 0)
+    converted = {key: comfy.sampler_helpers.convert_cond(full) if full else None,
+                 key_s: comfy.sampler_helpers.convert_cond(structure) if win.sigma_structure is not None else None}
+
+    def lam_of(sigma) -> float:
+        return lg.lambda_at(sigma_of(sigma), win.sigma_max, win.sigma_beta, plan.latent_strength, plan.latent_decay)
+
+    def outer_sample(executor, *args, **kwargs):
+        guider = executor.class_obj
+        conds = getattr(guider, "conds", None)
+        if not isinstance(conds, dict) or not isinstance(getattr(guider, "model_options", None), dict):
+            return executor(*args, **kwargs)
+        for k, cv in converted.items():
+            if cv is not None:
+                conds[k] = [c.copy() for c in cv]
+        guider.model_options[key] = guider  # this run's options clone: post-CFG finds c' through it
+        try:
+            return executor(*args, **kwargs)
+        finally:
+            guider.model_options.pop(key, None)
+            if isinstance(getattr(guider, "conds", None), dict):
+                guider.conds.pop(key, None)
+                guider.conds.pop(key_s, None)
+
+    def swap_for(timestep) -> str | None:
+        if win.in_structure(sigma_of(timestep)):
+            return key_s
+        if plan.mode == "substitute" and lam_of(timestep) != 0.0:
+            return key
+        return None
+
+    def predict_noise(executor, x, timestep, model_options=None, seed=None):
+        """Swap the positive for this step: the structure prompt in the structure phase, c' in substitute mode."""
+        conds = getattr(executor.class_obj, "conds", None)
+        swap = swap_for(timestep) if isinstance(conds, dict) and "positive" in conds else None
+        if swap is None or swap not in conds:
+            return executor(x, timestep, model_options, seed)
+        orig = conds["positive"]
+        conds["positive"] = conds[swap]
+        try:
+            return executor(x, timestep, model_options, seed)
+        finally:
+            conds["positive"] = orig
+
+    m.add_wrapper_with_key(comfy.patcher_extension.WrappersMP.OUTER_SAMPLE, key, outer_sample)
+    if plan.mode == "substitute" or win.sigma_structure is not None:
+        m.add_wrapper_with_key(comfy.patcher_extension.WrappersMP.PREDICT_NOISE, key, predict_noise)
+    if plan.mode == "substitute" or plan.latent_strength == 0.0:
+        return m
+
+    def post_cfg(args):
+        denoised = args["denoised"]
+        lam = lam_of(args["sigma"])
+        if lam == 0.0 or win.in_structure(sigma_of(args["sigma"])):
+            return denoised
+        mo = args["model_options"]
+        guider = mo.get(key)
+        edited = getattr(guider, "conds", {}).get(key) if guider is not None else None
+        if edited is None or args.get("cond_denoised") is None:
+            return denoised  # not sampled through a guider (documented no-op)
+        x, sigma = args["input"], args["sigma"]
+        d_edit = comfy.samplers.calc_cond_batch(args["model"], [edited], x, sigma, mo)[0]
+        out, bad = lg.combine(denoised, args["cond_denoised"], d_edit, lam, masker(x))
+        stats["dropped"] += bad
+        return out
+
+    m.set_model_sampler_post_cfg_function(post_cfg)
+    return m
