@@ -32,6 +32,9 @@ MAX_NOUN_WORDS = 3
 MAX_PRE = 6
 MAX_MODS = 8
 MAX_DEPTH = 2
+POSSESSIVES = ("its", "his", "her", "their")     # "its shadow": owned by the previous entity
+INTENSIFIERS = ("very", "quite", "really", "bright", "pale", "deep")
+DESCRIPTIVE_SUFFIXES = ("ful", "ous", "ish", "less", "ive")   # unknown adjectives: "graceful", "enormous"
 
 
 @dataclass
@@ -61,6 +64,23 @@ class NP:
     owner_last: bool = False        # "its shadow": owned by the previous entity
     contents: "NP | None" = None    # "a glass of water"
     extra: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Modifier:
+    """A kind of word before the noun and the NP field it sets."""
+
+    field: str                # NP field
+    table: str                # Knowledge word list
+    once: bool = False        # only the first such word counts ("a red blue ball" is red)
+    not_head: bool = False    # unless the word is the noun itself ("a glass", "the ice")
+    mapped: bool = False      # the value is the table's entry ("tiny" -> small), not the word
+
+
+#: Modifiers in the order they are tried (descriptors and intensifiers follow, in ``Chunker._modifier``).
+MODIFIERS = (Modifier("color", "colors", once=True), Modifier("material", "materials", once=True, not_head=True),
+             Modifier("pattern", "patterns"), Modifier("size", "sizes", once=True, mapped=True),
+             Modifier("state", "states", not_head=True), Modifier("descriptor", "comparative_adjectives"))
 
 
 @dataclass
@@ -196,169 +216,195 @@ class Chunker:
     def np_at(self, toks: list[Tok], i: int, depth: int = 0):
         """Parse a noun phrase starting at i; return (NP, next index) or None.
 
+        Determiners and numbers, then modifiers, then the head noun, then a complement ("of water").
         Bounded work per call (at most MAX_PRE determiners/numbers, MAX_MODS modifiers, MAX_NOUN_WORDS
         nouns, nesting depth 2), so chunking is linear in the prompt length whatever the input.
         """
-        kb = self.kb
         n = min(len(toks), i + MAX_PRE + MAX_MODS + MAX_NOUN_WORDS + 8)
-        start = toks[i].start
-        np = NP(name="", start=start, end=start)
-        j = i
-        # determiners, negation, numbers
+        np = NP(name="", start=toks[i].start, end=toks[i].start)
+        j = self._read_determiners(np, toks, i, n)
+        j = self._read_modifiers(np, toks, j, n)
+        words, j = self._read_head(np, toks, i, j, n)
+        if not words:
+            return None
+        self._name(np, words)
+        if depth >= MAX_DEPTH:
+            return np, j
+        return np, self._read_complement(np, toks, j, n, depth)
+
+    def _read_determiners(self, np: NP, toks: list[Tok], j: int, n: int) -> int:
+        """Determiners, "no", numbers, "a pair of": set np.det / count / negated; return the next index."""
         while j < n:
-            w = toks[j].text
-            if w == "no" or w == "zero":
-                np.negated = True
-            elif w in ("a", "an") and j + 1 < n and toks[j + 1].text in ("pair", "couple", "dozen", "few") \
-                    and not (j + 2 < n and toks[j + 2].text in ("full", "empty")):
-                np.count = kb.numbers[toks[j + 1].text]
-                j += 2
-                if j < n and toks[j].text == "of":
-                    j += 1
-                continue
-            elif w in kb.determiners:
-                np.det = np.det or w
-                if w in ("its", "his", "her", "their"):
-                    np.owner_last = True
-            elif w in ("pair", "couple") and j + 1 < n and toks[j + 1].text == "of":
-                np.count = 2
-                j += 2
-                continue
-            elif _number(w, kb) is not None and not self.fill_at(toks, j):
-                if w in ("one",) and np.det is not None:
-                    break
-                np.count = _number(w, kb)
-                if np.count == 0:
-                    np.negated = True
-            else:
+            took = self._determiner(np, toks, j, n)
+            if not took:
                 break
-            j += 1
-        # modifiers (adjectives) and fill words
-        while j < n:
-            w = toks[j].text
-            comp = _match_phrase(toks, j, kb.compounds)
-            if comp:
-                break
+            j += took
+        return j
+
+    def _determiner(self, np: NP, toks: list[Tok], j: int, n: int) -> int:
+        """Read one determiner-like word at j into np; return how many tokens it took (0: none)."""
+        kb, w = self.kb, toks[j].text
+        nxt = toks[j + 1].text if j + 1 < n else None
+        if w in ("no", "zero"):
+            np.negated = True
+            return 1
+        if w in ("a", "an") and nxt in ("pair", "couple", "dozen", "few") \
+                and not (j + 2 < n and toks[j + 2].text in ("full", "empty")):
+            np.count = kb.numbers[nxt]
+            return 3 if j + 2 < n and toks[j + 2].text == "of" else 2
+        if w in kb.determiners:
+            np.det = np.det or w
+            np.owner_last = np.owner_last or w in POSSESSIVES
+            return 1
+        if w in ("pair", "couple") and nxt == "of":
+            np.count = 2
+            return 2
+        number = _number(w, kb)
+        if number is None or self.fill_at(toks, j) or (w == "one" and np.det is not None):
+            return 0
+        np.count = number
+        np.negated = np.negated or number == 0
+        return 1
+
+    def _read_modifiers(self, np: NP, toks: list[Tok], j: int, n: int) -> int:
+        """Adjectives and fill words before the noun ("small red", "half full"); return the next index."""
+        while j < n and not _match_phrase(toks, j, self.kb.compounds):
             fill = self.fill_at(toks, j)
             if fill:
                 np.fill = fill[0]
                 j += fill[1]
-                continue
-            if w in kb.colors and np.color is None:
-                np.color = w
-            elif w in kb.materials and np.material is None and not self._is_head(toks, j):
-                np.material = w
-            elif w in kb.patterns:
-                np.pattern = w
-            elif w in kb.sizes and np.size is None:
-                np.size = kb.sizes[w]
-            elif w in kb.states and not self._is_head(toks, j):
-                np.state = w
-            elif w in kb.comparative_adjectives:
-                np.descriptor = w
-            elif w in kb.descriptors or (w.endswith(("ful", "ous", "ish", "less", "ive")) and len(w) > 5
-                                         and j + 1 < n and not self.closed(toks[j + 1].text)):
-                np.descriptor = w
-            elif w in ("very", "quite", "really", "bright", "pale", "deep") and j + 1 < n \
-                    and (toks[j + 1].text in kb.colors or toks[j + 1].text in kb.sizes):
-                pass
-            else:
-                break
-            j += 1
-        # head noun (compound, or up to MAX_NOUN_WORDS unknown/known nouns)
-        words: list[str] = []
-        last_end = toks[j - 1].end if j > i else start
-        while j < n and len(words) < MAX_NOUN_WORDS:
-            comp = _match_phrase(toks, j, kb.compounds)
-            if comp:
-                words = [comp[0]] if not words else words + [comp[0]]
-                last_end = toks[j + comp[1] - 1].end
-                j += comp[1]
-                continue
-            w = toks[j].text
-            if self.closed(w) and not (w in kb.pronouns and False):
-                break
-            if _number(w, kb) is not None and words:
-                break
-            v = self.verb(w)
-            if v is not None:
-                known_noun = w in kb.kind_of or singularize(w, kb)[0] in kb.kind_of or w in kb.mass_nouns
-                if words:
-                    # a second word that is a verb form ends the phrase ("a cat eats")
-                    if not (known_noun and v[1] == "base" and j + 1 < n and self.closed(toks[j + 1].text)
-                            and toks[j + 1].text not in kb.determiners):
-                        break
-                elif not known_noun and (np.det is None and np.count is None and not self._mods(np)):
-                    break
-                elif not known_noun and v[1] in ("ing", "part", "past") and j + 1 < n \
-                        and (toks[j + 1].text in kb.determiners or toks[j + 1].text == "by"):
-                    break
-            if words and w.endswith("s") and j + 1 < n and (toks[j + 1].text in kb.determiners
-                                                             or _number(toks[j + 1].text, kb) is not None) \
-                    and w not in kb.kind_of and singularize(w, kb)[0] not in kb.kind_of:
-                break  # unknown verb: "a dog sniffs a cat"
-            if words and w.endswith("ing") and j + 1 < n and toks[j + 1].text in kb.determiners:
-                break  # unknown participle: "a cat licking a bowl"
-            if words and w.endswith("ed") and j + 1 < n and (toks[j + 1].text in kb.spatial or toks[j + 1].text == "by"):
-                break  # unknown participle: "a car parked on the road"
-            if self.is_modifier(w) and words:
-                break
-            if words and self.fill_at(toks, j):
-                break
-            words.append(w)
-            last_end = toks[j].end
-            j += 1
-        if not words:
-            # adjective used as a noun ("the red one") or bare determiner: no phrase
-            if j > i and (np.color or np.size) and j < n and toks[j].text in ("one", "ones"):
-                words = ["object"]
-                last_end = toks[j].end
+            elif self._modifier(np, toks, j, n):
                 j += 1
             else:
-                return None
+                break
+        return j
+
+    def _modifier(self, np: NP, toks: list[Tok], j: int, n: int) -> bool:
+        """Set the NP field the word at j describes (see MODIFIERS); False when it is no modifier."""
+        kb, w = self.kb, toks[j].text
+        for mod in MODIFIERS:
+            words = getattr(kb, mod.table)
+            if w in words and not (mod.once and getattr(np, mod.field) is not None) \
+                    and not (mod.not_head and self._is_head(toks, j)):
+                setattr(np, mod.field, words[w] if mod.mapped else w)
+                return True
+        if w in kb.descriptors or (w.endswith(DESCRIPTIVE_SUFFIXES) and len(w) > 5 and j + 1 < n
+                                   and not self.closed(toks[j + 1].text)):
+            np.descriptor = w
+            return True
+        # "very red", "bright blue": the intensifier is read and dropped
+        return w in INTENSIFIERS and j + 1 < n and (toks[j + 1].text in kb.colors or toks[j + 1].text in kb.sizes)
+
+    def _read_head(self, np: NP, toks: list[Tok], i: int, j: int, n: int) -> tuple[list[str], int]:
+        """Head noun words from j (a compound, or up to MAX_NOUN_WORDS nouns); set np.end.
+        Return (words, next index); no words when there is no noun."""
+        words: list[str] = []
+        np.end = toks[j - 1].end if j > i else np.start
+        while j < n and len(words) < MAX_NOUN_WORDS:
+            comp = _match_phrase(toks, j, self.kb.compounds)
+            if comp:
+                words.append(comp[0])
+                np.end = toks[j + comp[1] - 1].end
+                j += comp[1]
+                continue
+            if any(stop(self, toks, j, n, words, np) for stop in _HEAD_STOPS):
+                break
+            words.append(toks[j].text)
+            np.end = toks[j].end
+            j += 1
+        if not words and j > i and (np.color or np.size) and j < n and toks[j].text in ("one", "ones"):
+            words, np.end, j = ["object"], toks[j].end, j + 1   # "the red one"
+        return words, j
+
+    # head stops: each says whether the word at j ends (or is not part of) the head noun
+    def _closed_word(self, toks, j, n, words, np) -> bool:
+        """A closed-class word: "a cat on", "the dog and"."""
+        return self.closed(toks[j].text)
+
+    def _number_after_noun(self, toks, j, n, words, np) -> bool:
+        """A number after the noun starts the next phrase."""
+        return bool(words) and _number(toks[j].text, self.kb) is not None
+
+    def _verb_not_noun(self, toks, j, n, words, np) -> bool:
+        """A known verb form: "a cat eats"; still a noun when known as one ("a cat and a drink")."""
+        kb, w = self.kb, toks[j].text
+        v = self.verb(w)
+        if v is None:
+            return False
+        known_noun = w in kb.kind_of or singularize(w, kb)[0] in kb.kind_of or w in kb.mass_nouns
+        nxt = toks[j + 1].text if j + 1 < n else None
+        if words:
+            # a second word that is a verb form ends the phrase ("a cat eats")
+            return not (known_noun and v[1] == "base" and nxt is not None and self.closed(nxt)
+                        and nxt not in kb.determiners)
+        if known_noun:
+            return False
+        if np.det is None and np.count is None and not self._mods(np):
+            return True
+        return v[1] in ("ing", "part", "past") and nxt is not None and (nxt in kb.determiners or nxt == "by")
+
+    def _unknown_verb(self, toks, j, n, words, np) -> bool:
+        """An unknown verb: "a dog sniffs a cat"."""
+        kb, w = self.kb, toks[j].text
+        return bool(words) and w.endswith("s") and j + 1 < n \
+            and (toks[j + 1].text in kb.determiners or _number(toks[j + 1].text, kb) is not None) \
+            and w not in kb.kind_of and singularize(w, kb)[0] not in kb.kind_of
+
+    def _unknown_participle(self, toks, j, n, words, np) -> bool:
+        """An unknown participle: "a cat licking a bowl", "a car parked on the road"."""
+        if not words or j + 1 >= n:
+            return False
+        w, nxt = toks[j].text, toks[j + 1].text
+        return (w.endswith("ing") and nxt in self.kb.determiners) \
+            or (w.endswith("ed") and (nxt in self.kb.spatial or nxt == "by"))
+
+    def _modifier_after_noun(self, toks, j, n, words, np) -> bool:
+        """An adjective or fill word after the noun ends it: "the jar half full"."""
+        return bool(words) and (self.is_modifier(toks[j].text) or bool(self.fill_at(toks, j)))
+
+    def _name(self, np: NP, words: list[str]) -> None:
+        """np.name and np.plural from the head words: the last word is singularised ("two red balls")."""
         words = [w[:40] for w in words]
-        head = words[-1]
-        sing, plural = singularize(head, kb) if " " not in head else (head, False)
-        if " " in head:
-            parts = head.split(" ")
-            s2, p2 = singularize(parts[-1], kb)
-            sing, plural = " ".join(parts[:-1] + [s2]), p2
-        words[-1] = sing
-        np.name = " ".join(words)
-        np.plural = plural
-        np.end = last_end
-        # "a glass of water", "the reflection of the ball", "a jar full of sand"
-        if depth >= MAX_DEPTH:
-            return np, j
-        if j + 1 < n and toks[j].text == "of" and (kb.kind(np.name) == "container" or np.name in IMPLIED_NAMES):
+        *rest, last = words[-1].split(" ")
+        sing, np.plural = singularize(last, self.kb)
+        np.name = " ".join(words[:-1] + [" ".join(rest + [sing])])
+
+    def _read_complement(self, np: NP, toks: list[Tok], j: int, n: int, depth: int) -> int:
+        """"a glass of water", "the reflection of the ball", "a jar full of sand", "a glass half full of
+        water": the nested phrase becomes np's contents (or owner); return the next index."""
+        w = toks[j].text if j < n else None
+        if w == "of" and j + 1 < n and (self.kb.kind(np.name) == "container" or np.name in IMPLIED_NAMES):
             sub = self.np_at(toks, j + 1, depth + 1)
-            if sub is not None and not sub[0].pronoun:
-                if np.name in IMPLIED_NAMES:
-                    np.extra["owner"] = sub[0]
-                else:
-                    np.contents = sub[0]
-                np.end = sub[0].end
-                j = sub[1]
-        elif j + 2 < n and toks[j].text in ("full", "filled") and toks[j + 1].text in ("of", "with"):
-            sub = self.np_at(toks, j + 2, depth + 1)
-            if sub is not None:
+            if sub is None:
+                return j
+            if np.name in IMPLIED_NAMES:
+                np.extra["owner"] = sub[0]
+            else:
                 np.contents = sub[0]
-                np.fill = np.fill if np.fill is not None else (1.0 if toks[j].text == "full" else 0.8)
-                np.end = sub[0].end
-                j = sub[1]
-        elif j < n:
-            fill = self.fill_at(toks, j)
-            if fill:  # "a glass half full of water"
-                np.fill = fill[0]
-                k = j + fill[1]
-                if k + 1 < n and toks[k].text in ("of", "with"):
-                    sub = self.np_at(toks, k + 1, depth + 1)
-                    if sub is not None:
-                        np.contents = sub[0]
-                        np.end = sub[0].end
-                        k = sub[1]
-                j = k
-        return np, j
+            np.end = sub[0].end
+            return sub[1]
+        if w in ("full", "filled") and j + 2 < n and toks[j + 1].text in ("of", "with"):
+            k = self._contents_at(np, toks, j + 2, depth)
+            if k is not None and np.fill is None:
+                np.fill = 1.0 if w == "full" else 0.8
+            return j if k is None else k
+        fill = self.fill_at(toks, j) if j < n else None
+        if not fill:
+            return j
+        np.fill = fill[0]
+        k = j + fill[1]
+        if k + 1 < n and toks[k].text in ("of", "with"):
+            after = self._contents_at(np, toks, k + 1, depth)
+            return k if after is None else after
+        return k
+
+    def _contents_at(self, np: NP, toks: list[Tok], k: int, depth: int) -> int | None:
+        """The phrase at k is what np holds: set np.contents and np.end; return the next index (None: no phrase)."""
+        sub = self.np_at(toks, k, depth + 1)
+        if sub is None:
+            return None
+        np.contents, np.end = sub[0], sub[0].end
+        return sub[1]
 
     def guess_verb(self, toks: list[Tok], i: int, out: list):
         """An unknown word used as a verb right after a noun phrase: "a man reading a paper",
@@ -446,7 +492,7 @@ class Chunker:
                 out.append(Chunk("BY", None, t.start, t.end))
                 i += 1
                 continue
-            if spatial and not (w == "by" and False):
+            if spatial:
                 # "in" before a fill word or a verb is not spatial; keep simple: treat as PREP
                 out.append(Chunk("PREP", spatial[0], t.start, toks[i + spatial[1] - 1].end))
                 i += spatial[1]
@@ -512,3 +558,8 @@ class Chunker:
                 out.append(Chunk("OTHER", w, t.start, t.end))
             i += 1
         return out
+
+
+#: Tests that end the head noun at a word (``Chunker._read_head``), any one suffices.
+_HEAD_STOPS = (Chunker._closed_word, Chunker._number_after_noun, Chunker._verb_not_noun, Chunker._unknown_verb,
+               Chunker._unknown_participle, Chunker._modifier_after_noun)

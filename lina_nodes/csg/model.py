@@ -6,6 +6,8 @@ JSON Schema in ``schema/csg-1.schema.json`` (plus graph checks such as unknown n
 ``CSGError`` naming the exact path, e.g. ``nodes[2].texture.color: expected a string``.
 
 Code that changes a graph builds a new one (``dataclasses.replace``); nothing mutates an input.
+The kinds and relations live in ``vocabulary.py`` (re-exported here), so the validator needs
+nothing from this module: ``model`` imports ``validate``, never the reverse.
 """
 from __future__ import annotations
 
@@ -13,30 +15,13 @@ import json
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-SCHEMA_VERSION = "1.0"
-
-#: Kinds of explicit (hop 0) nodes, stated in the prompt.
-EXPLICIT_KINDS = ("object", "agent", "surface", "medium", "light", "container", "region")
-#: Kinds of implied (hop >= 1) nodes the physics knowledge adds.
-IMPLIED_KINDS = ("reflection", "shadow", "contact", "fill", "splash", "refraction", "ripple", "occlusion")
-NODE_KINDS = EXPLICIT_KINDS + IMPLIED_KINDS
-
-EDGE_KINDS = ("spatial", "causal", "action", "comparative")
-SPATIAL_RELATIONS = ("on", "under", "in", "inside", "above", "below", "left_of", "right_of",
-                     "in_front_of", "behind", "next_to", "near", "close_to", "far_from", "between")
-CAUSAL_RELATIONS = ("reflects", "casts", "supports", "fills", "refracts", "splashes", "ripples", "occludes")
-COMPARATIVE_RELATIONS = ("more_than", "less_than", "as_much_as")
-
-CONSTRAINT_KINDS = (
-    "present", "absent", "color", "count", "size", "left_of", "right_of", "above", "below", "on_top",
-    "inside", "in_front_of", "behind", "near", "far", "reflection_inside", "reflection_matches",
-    "shadow_opposite_light", "touches_support", "fill_at_least", "fill_at_most", "fill_between",
-    "action_direction", "material", "more_than", "refraction_inside", "splash_at_contact",
+from ..errors import CSGError
+from .validate import validate_dict
+from .vocabulary import (  # noqa: F401  (re-exported: the model's public names)
+    CAUSAL_RELATIONS, COMPARATIVE_RELATIONS, CONSTRAINT_KINDS, EDGE_KINDS, EXPLICIT_KINDS, IMPLIED_KINDS,
+    NODE_KINDS, PHYSICS_KEYS, SCHEMA_VERSION, SIZES, SPATIAL_RELATIONS, TEXTURE_KEYS,
 )
 
-TEXTURE_KEYS = ("color", "material", "pattern")
-PHYSICS_KEYS = ("size", "fill", "state", "support", "pose", "side")
-SIZES = ("small", "medium", "large")
 Box = tuple  # (x0, y0, x1, y1), normalised 0..1, origin top-left
 
 
@@ -148,7 +133,6 @@ class CSG:
         for n in self.nodes:
             if n.id == node_id:
                 return n
-        from ..errors import CSGError
         raise CSGError(f"no node with id {node_id!r}; the graph has {', '.join(self.ids()) or 'no nodes'}.",
                        field="node_id")
 
@@ -191,7 +175,6 @@ class CSG:
     @classmethod
     def from_dict(cls, d: Any, *, validate: bool = True) -> "CSG":
         if validate:
-            from .validate import validate_dict
             validate_dict(d)
         return cls(
             version=d.get("version", SCHEMA_VERSION),
@@ -204,7 +187,6 @@ class CSG:
 
     @classmethod
     def from_json(cls, text: str | bytes) -> "CSG":
-        from ..errors import CSGError
         if isinstance(text, bytes):
             try:
                 text = text.decode("utf-8")

@@ -21,6 +21,8 @@ MAX_NODES = 256
 MAX_EDGES = 1024
 AT_VERBS = {"look", "stare", "point", "bark", "smile", "growl", "hiss", "shout", "aim", "peck", "glare", "wave",
             "throw", "laugh", "sniff", "poke", "shoot"}
+_AT_VERB_FORMS = frozenset(third_person(v) for v in AT_VERBS)   # "looks at X" is an action, not a place
+_EFFECT_KINDS = frozenset(IMPLIED_NAMES.values())                # reflection, shadow...: owned, not placed
 _SLUG = re.compile(r"[^a-z0-9]+")
 
 
@@ -133,19 +135,33 @@ class _Builder:
         self.edges.append({"src": src, "dst": dst, "kind": kind, "relation": relation, "negated": negated,
                            "attrs": {k: v for k, v in attrs.items() if v is not None}})
 
-    def set_physics(self, ids: list[str], key: str, value) -> None:
+    def set_attr(self, ids: list[str], part: str, key: str, value) -> None:
+        """Set ``node[part][key]`` (part "physics" or "texture") on each known node."""
         for i in ids:
             if i in self.by_id:
-                self.by_id[i]["physics"][key] = value
+                self.by_id[i][part][key] = value
 
-    def set_texture(self, ids: list[str], key: str, value) -> None:
-        for i in ids:
-            if i in self.by_id:
-                self.by_id[i]["texture"][key] = value
+
+#: Predicate adjectives ("the ball is red"): knowledge word list -> the (part, key) it sets.
+_PREDICATE_KEYS = (("colors", "texture", "color"), ("materials", "texture", "material"),
+                   ("patterns", "texture", "pattern"), ("sizes", "physics", "size"), ("states", "physics", "state"))
+
+
+def _predicate_attribute(kb: Knowledge, word: str) -> tuple[str, str, str] | None:
+    """(part, key, value) a predicate adjective sets: "red" -> ("texture", "color", "red"); None if unknown."""
+    for table, part, key in _PREDICATE_KEYS:
+        words = getattr(kb, table)
+        if word in words:
+            return part, key, words[word] if isinstance(words, dict) else word
+    return None
 
 
 class _Sentence:
-    """Interpret one sentence's chunks."""
+    """Interpret one sentence's chunks.
+
+    ``run`` hands each chunk to the step ``_STEPS`` names for its type; a step reads the chunk (and
+    whatever it governs: "between A and B", "eaten by a snake") and returns the next unread index.
+    """
 
     def __init__(self, b: _Builder, cs: list[Chunk]):
         self.b = b
@@ -159,6 +175,12 @@ class _Sentence:
         self.pending: list[tuple] = []     # relations read before their subject ("On the table, a cup")
         self.prev_rel: str | None = None
 
+    def run(self) -> None:
+        i = 0
+        while i < len(self.cs):
+            i = _STEPS.get(self.cs[i].type, _Sentence.skip)(self, i)
+
+    # -- helpers ---------------------------------------------------------------------------
     def peek(self, i: int, *types: str) -> bool:
         return i < len(self.cs) and self.cs[i].type in types
 
@@ -181,6 +203,17 @@ class _Sentence:
             if self.peek(i, "CONJ", "COMMA") and self.peek(i + 1, "NP") is False:
                 break
         return ids, i
+
+    def containers(self) -> list[str]:
+        """The subjects that are containers (a jar, a glass)."""
+        return [s for s in self.subjects if self.b.by_id[s]["kind"] == "container"]
+
+    def link(self, srcs: list, dsts: list, kind: str, relation: str, **attrs) -> None:
+        """An edge from every src to every dst, negated by a pending "not" (which this uses up)."""
+        for s in srcs:
+            for d in dsts:
+                self.b.edge(s, d, kind, relation, self.neg, **attrs)
+        self.neg = False
 
     def relate(self, rel: str, objs: list[str], third: str | None = None) -> None:
         kind, relation = "spatial", rel
@@ -217,6 +250,13 @@ class _Sentence:
                         self.b.edge(s, o, "spatial", rel, neg, **attrs)
         self.pending = []
 
+    def action(self, objs: list[str]) -> None:
+        """The pending verb from every subject to every object."""
+        if not self.verb:
+            return
+        self.link(self.subjects, objs, "action", self.verb)
+        self.last_obj = objs
+
     def comparative(self, i: int, relation: str) -> int:
         """COMP NP THAN NP ["in" container]: more dirt than empty space."""
         x, j = self.np_id(i + 1)
@@ -227,14 +267,13 @@ class _Sentence:
         if self.peek(j, "THAN"):
             y, j = self.np_id(j + 1)
             if y:
-                self.b.edge(x, y, "comparative", relation, self.neg, quantity=quantity)
-                self.neg = False
-                container = [s for s in self.subjects if self.b.by_id[s]["kind"] == "container"]
+                self.link([x], [y], "comparative", relation, quantity=quantity)
+                container = self.containers()
                 if container:
                     empty = self.b.by_id[y]["name"] in self.b.kb.empty_words
                     for c in container:
                         phys = self.b.by_id[c]["physics"]
-                        if empty and "fill" not in phys and not self.neg:
+                        if empty and "fill" not in phys:
                             phys["fill"] = 0.7 if relation == "more_than" else 0.3
                         self.b.edge(x, c, "spatial", "in")
                         self.b.edge(y, c, "spatial", "in")
@@ -245,186 +284,130 @@ class _Sentence:
         self.last_obj = [x]
         return j
 
-    def run(self) -> None:
-        cs, b, kb = self.cs, self.b, self.b.kb
-        i, n = 0, len(cs)
-        while i < n:
-            c = cs[i]
-            t = c.type
-            if t == "NP":
-                ids, j = self.group(i)
-                prev = cs[i - 1].type if i > 0 else None
-                if prev in ("VERB",) and self.subjects:
-                    self.action(ids)
-                else:
-                    self.set_subjects(ids)
-                    self.main = []
-                    self.aux = False
-                i = j
-                continue
-            if t == "THERE":
-                i += 1
-                continue
-            if t == "COMP":
-                i = self.comparative(i, c.value)
-                continue
-            if t == "COMPADJ":
-                relation, quantity = c.value
-                j = i + 1
-                if self.peek(j, "THAN") and self.peek(j + 1, "NP"):
-                    objs, j = self.group(j + 1)
-                    for s in self.subjects:
-                        for o in objs:
-                            b.edge(s, o, "comparative", relation, self.neg, quantity=quantity)
-                    self.neg = False
-                i = j
-                continue
-            if t == "PREP":
-                i = self.prep(i)
-                continue
-            if t == "SIDE":
-                targets = self.subjects or (self.last_obj if self.last_obj else ([b.last] if b.last else []))
-                if i > 0 and cs[i - 1].type == "NP" and self.last_obj and cs[i - 1].value is not None \
-                        and self.last_obj and b.last in self.last_obj:
-                    targets = self.last_obj
-                b.set_physics(targets, "side", c.value)
-                i += 1
-                continue
-            if t == "AUX":
-                self.aux = True
-                i += 1
-                continue
-            if t == "NEG":
-                self.neg = True
-                i += 1
-                continue
-            if t in ("CONJ", "COMMA"):
-                self.verb = None
-                self.aux = False
-                if self.main and not self.peek(i + 1, "PREP"):
-                    self.subjects, self.main = self.main, []
-                i += 1
-                continue
-            if t == "REL":
-                if i > 0 and cs[i - 1].type == "NP" and self.last_obj:
-                    self.subjects = list(self.last_obj)
-                # object relative: "the bird that the snake eats"
-                if self.peek(i + 1, "NP") and self.peek(i + 2, "VERB") and not self.peek(i + 3, "NP", "PREP"):
-                    head = list(self.subjects)
-                    agent, _ = self.np_id(i + 1)
-                    lemma = cs[i + 2].value
-                    for h in head:
-                        b.edge(agent, h, "action", third_person(lemma), self.neg)
-                    self.neg = False
-                    i += 3
-                    continue
-                i += 1
-                continue
-            if t == "WITH":
-                i = self.with_(i)
-                continue
-            if t == "WITHOUT":
-                j = i + 1
-                while self.peek(j, "NP"):
-                    cs[j].value.negated = True
-                    oid = b.entity(cs[j].value)
-                    if oid and self.subjects and b.by_id[oid]["kind"] in IMPLIED_NAMES.values():
-                        b.by_id[oid]["physics"]["of"] = self.subjects[0]
-                    j += 1
-                    if self.peek(j, "CONJ", "COMMA") and self.peek(j + 1, "NP"):
-                        j += 1
-                i = j
-                continue
-            if t == "FILL":
-                targets = self.subjects if self.aux or cs[i - 1].type in ("AUX", "NEG") else (self.subjects or [b.last])
-                val = c.value
-                b.set_physics([x for x in targets if x], "fill", float(val))
-                i += 1
-                if self.peek(i, "OF", "WITH") and self.peek(i + 1, "NP"):
-                    objs, i = self.group(i + 1)
-                    for o in objs:
-                        for s in targets:
-                            b.edge(o, s, "spatial", "in")
-                continue
-            if t == "ADJ":
-                w = c.value
-                if self.aux and self.subjects:
-                    if w in kb.colors:
-                        b.set_texture(self.subjects, "color", w)
-                    elif w in kb.materials:
-                        b.set_texture(self.subjects, "material", w)
-                    elif w in kb.patterns:
-                        b.set_texture(self.subjects, "pattern", w)
-                    elif w in kb.sizes:
-                        b.set_physics(self.subjects, "size", kb.sizes[w])
-                    elif w in kb.states:
-                        b.set_physics(self.subjects, "state", w)
-                i += 1
-                continue
-            if t == "VERB":
-                i = self.verb_(i)
-                continue
-            if t == "BY":
-                i += 1
-                continue
-            i += 1
+    # -- steps: one per chunk type (see _STEPS), each returns the next unread index -----------
+    def skip(self, i: int) -> int:
+        """THERE, BY, OTHER: nothing to read."""
+        return i + 1
 
-    def prep(self, i: int) -> int:
-        cs = self.cs
-        rel = cs[i].value
+    def noun_group(self, i: int) -> int:
+        """NP ("and" NP)*: the objects of the verb just read, else the new subjects."""
+        ids, j = self.group(i)
+        if i > 0 and self.cs[i - 1].type == "VERB" and self.subjects:
+            self.action(ids)
+        else:
+            self.set_subjects(ids)
+            self.main = []
+            self.aux = False
+        return j
+
+    def quantity_comparison(self, i: int) -> int:
+        """COMP: "more dirt than empty space" (see ``comparative``)."""
+        return self.comparative(i, self.cs[i].value)
+
+    def adjective_comparison(self, i: int) -> int:
+        """COMPADJ THAN NP...: "a dog bigger than a cat"."""
+        relation, quantity = self.cs[i].value
         j = i + 1
-        if self.verb and rel == "near" and self.verb in {third_person(v) for v in AT_VERBS}:
-            # "looks at X": an action, not a place
+        if self.peek(j, "THAN") and self.peek(j + 1, "NP"):
+            objs, j = self.group(j + 1)
+            self.link(self.subjects, objs, "comparative", relation, quantity=quantity)
+        return j
+
+    def preposition(self, i: int) -> int:
+        """PREP NP: a place; also "looks at X" (an action) and "between A and B"."""
+        rel, j = self.cs[i].value, i + 1
+        if self.verb and rel == "near" and self.verb in _AT_VERB_FORMS:
             objs, j = self.group(j)
             self.action(objs)
             return j
         if rel == "between":
-            a, j = self.np_id(j)
-            c2 = None
-            if self.peek(j, "CONJ", "COMMA") and self.peek(j + 1, "NP"):
-                c2, j = self.np_id(j + 1)
-            if a:
-                self.relate("between", [a], third=c2)
-            return j
-        if self.peek(j, "COMP"):
-            # "in the jar there is more dirt than ..." (rare); read the comparative as objects
-            return j
+            return self.between(j)
         if not self.peek(j, "NP"):
-            return j
-        prev_rel = self.prev_rel
-        prev_objs = list(self.last_obj)
+            return j  # also "in the jar there is more dirt than ...": the comparative reads on
+        prev_rel, prev_objs = self.prev_rel, list(self.last_obj)
         obj, j = self.np_id(j)
-        if obj:
-            self.prev_rel = rel
-            if prev_rel in ("in", "inside") and i > 0 and self.cs[i - 1].type == "NP" and prev_objs \
-                    and rel not in ("in", "inside") and self.b.by_id[prev_objs[0]]["kind"] in ("container", "object"):
-                for p in prev_objs:
-                    self.b.edge(p, obj, "spatial", rel, self.neg)
-                self.neg = False
-                self.last_obj = [obj]
-                return j
-            if rel == "in" and self.b.by_id[obj]["kind"] == "region" and not self.subjects:
-                self.pending.append(("in", [obj], None, self.neg, {}))
-                self.last_obj = [obj]
-                return j
+        if not obj:
+            return j
+        self.prev_rel = rel
+        if self.places_what_is_in(i, rel, prev_rel, prev_objs):
+            self.link(prev_objs, [obj], "spatial", rel)
+            self.last_obj = [obj]
+        elif rel == "in" and self.b.by_id[obj]["kind"] == "region" and not self.subjects:
+            self.pending.append(("in", [obj], None, self.neg, {}))  # "in the park, a dog..."
+            self.last_obj = [obj]
+        else:
             self.relate(rel, [obj])
         return j
 
-    def with_(self, i: int) -> int:
-        cs, b = self.cs, self.b
+    def places_what_is_in(self, i: int, rel: str, prev_rel: str | None, prev_objs: list[str]) -> bool:
+        """"a coin in a jar on the table": the place after "in X" is X's place, not the coin's."""
+        return (prev_rel in ("in", "inside") and i > 0 and self.cs[i - 1].type == "NP" and bool(prev_objs)
+                and rel not in ("in", "inside") and self.b.by_id[prev_objs[0]]["kind"] in ("container", "object"))
+
+    def between(self, j: int) -> int:
+        """"between A and B": A is the object, B the edge's third node."""
+        a, j = self.np_id(j)
+        c2 = None
+        if self.peek(j, "CONJ", "COMMA") and self.peek(j + 1, "NP"):
+            c2, j = self.np_id(j + 1)
+        if a:
+            self.relate("between", [a], third=c2)
+        return j
+
+    def side(self, i: int) -> int:
+        """SIDE: "on the left" sets the side of the subjects, or of the objects just named."""
+        b = self.b
+        targets = self.subjects or self.last_obj or ([b.last] if b.last else [])
+        if i > 0 and self.cs[i - 1].type == "NP" and self.last_obj and b.last in self.last_obj:
+            targets = self.last_obj
+        b.set_attr(targets, "physics", "side", self.cs[i].value)
+        return i + 1
+
+    def auxiliary(self, i: int) -> int:
+        """AUX: "is", "does" (a predicate may follow)."""
+        self.aux = True
+        return i + 1
+
+    def negation(self, i: int) -> int:
+        """NEG: the next relation read is negated."""
+        self.neg = True
+        return i + 1
+
+    def clause_break(self, i: int) -> int:
+        """CONJ / COMMA: the pending verb ends; after a "with" group its owners are subjects again."""
+        self.verb = None
+        self.aux = False
+        if self.main and not self.peek(i + 1, "PREP"):
+            self.subjects, self.main = self.main, []
+        return i + 1
+
+    def relative_clause(self, i: int) -> int:
+        """REL: "a cat that ..." (the object just named becomes the subject) or an object relative."""
+        if i > 0 and self.cs[i - 1].type == "NP" and self.last_obj:
+            self.subjects = list(self.last_obj)
+        if self.peek(i + 1, "NP") and self.peek(i + 2, "VERB") and not self.peek(i + 3, "NP", "PREP"):
+            return self.object_relative(i)
+        return i + 1
+
+    def object_relative(self, i: int) -> int:
+        """REL NP VERB: "the bird that the snake eats" -> snake eats bird."""
+        head = list(self.subjects)
+        agent, _ = self.np_id(i + 1)
+        self.link([agent], head, "action", third_person(self.cs[i + 2].value))
+        return i + 3
+
+    def attach_with_phrase(self, i: int) -> int:
+        """WITH NP...: what "with" names belongs to the subjects (an effect's owner, a container's
+        contents), or, before a place ("a man with a dog on a leash"), becomes the subjects for it."""
         j = i + 1
         if self.peek(j, "COMP"):
-            return self.comparative(j, cs[j].value)
+            return self.quantity_comparison(j)
         objs, j = self.group(j)
-        containers = [s for s in self.subjects if b.by_id[s]["kind"] == "container"]
+        containers = self.containers()
         for o in objs:
-            onode = b.by_id[o]
-            if onode["kind"] in IMPLIED_NAMES.values() and self.subjects and "of" not in onode["physics"]:
-                onode["physics"]["of"] = self.subjects[0]
-            elif containers and onode["kind"] != "container":
-                for c in containers:
-                    b.edge(o, c, "spatial", "in")
-        movable = [o for o in objs if not b.by_id[o]["negated"] and b.by_id[o]["kind"] not in IMPLIED_NAMES.values()]
+            self.attach_to_subjects(o, containers)
+        by_id = self.b.by_id
+        movable = [o for o in objs if not by_id[o]["negated"] and by_id[o]["kind"] not in _EFFECT_KINDS]
         if movable and len(movable) == len(objs) and self.peek(j, "PREP", "SIDE") and not containers:
             self.main = self.main or list(self.subjects)
             self.subjects = objs
@@ -432,65 +415,111 @@ class _Sentence:
             self.last_obj = objs
         return j
 
-    def action(self, objs: list[str]) -> None:
-        lemma = self.verb
-        if not lemma:
-            return
-        for s in self.subjects:
-            for o in objs:
-                self.b.edge(s, o, "action", lemma, self.neg)
-        self.neg = False
-        self.last_obj = objs
+    def attach_to_subjects(self, oid: str, containers: list[str]) -> None:
+        """An effect ("with its shadow") gets the first subject as owner; a thing goes into the containers."""
+        node = self.b.by_id[oid]
+        if node["kind"] in _EFFECT_KINDS and self.subjects and "of" not in node["physics"]:
+            node["physics"]["of"] = self.subjects[0]
+        elif containers and node["kind"] != "container":
+            for c in containers:
+                self.b.edge(oid, c, "spatial", "in")
 
-    def verb_(self, i: int) -> int:
-        cs, b, kb = self.cs, self.b, self.b.kb
-        c = cs[i]
-        lemma, form = c.value, c.form
-        rel = third_person(lemma)
-        # reduced relative / participle on the last object: "a bird watching a snake eating a mouse"
-        if form in ("ing", "part") and i > 0 and cs[i - 1].type == "NP" and self.last_obj \
-                and b.entity(cs[i - 1].value) in self.last_obj:
-            self.subjects = list(self.last_obj)
+    def negate_without_phrase(self, i: int) -> int:
+        """WITHOUT NP (("and" | ",") NP)*: negated entities; "without a shadow" is the subject's."""
+        b, j = self.b, i + 1
+        while self.peek(j, "NP"):
+            self.cs[j].value.negated = True
+            oid = b.entity(self.cs[j].value)
+            if oid and self.subjects and b.by_id[oid]["kind"] in _EFFECT_KINDS:
+                b.by_id[oid]["physics"]["of"] = self.subjects[0]
+            j += 1
+            if self.peek(j, "CONJ", "COMMA") and self.peek(j + 1, "NP"):
+                j += 1
+        return j
+
+    def fill_level(self, i: int) -> int:
+        """FILL ["of" | "with" NP...]: "is half full of water" sets the fill and puts the water in."""
+        b = self.b
+        if self.aux or self.cs[i - 1].type in ("AUX", "NEG"):
+            targets = self.subjects
+        else:
+            targets = self.subjects or [b.last]
+        b.set_attr([x for x in targets if x], "physics", "fill", float(self.cs[i].value))
+        j = i + 1
+        if self.peek(j, "OF", "WITH") and self.peek(j + 1, "NP"):
+            objs, j = self.group(j + 1)
+            for o in objs:
+                for s in targets:
+                    b.edge(o, s, "spatial", "in")
+        return j
+
+    def predicate_adjective(self, i: int) -> int:
+        """ADJ after "is": "the ball is red" sets the subjects' colour (material, pattern, size, state)."""
+        if self.aux and self.subjects:
+            found = _predicate_attribute(self.b.kb, self.cs[i].value)
+            if found:
+                self.b.set_attr(self.subjects, *found)
+        return i + 1
+
+    def verb_phrase(self, i: int) -> int:
+        """VERB: an action on the objects that follow, a passive ("eaten by"), or containment."""
+        c = self.cs[i]
+        lemma, form, rel = c.value, c.form, third_person(c.value)
+        if form in ("ing", "part") and self.follows_last_object(i):
+            self.subjects = list(self.last_obj)  # "a bird watching a snake eating a mouse"
         j = i + 1
         if form in ("part", "past") and self.peek(j, "BY") and self.peek(j + 1, "NP"):
-            agents, j = self.group(j + 1)
-            for a in agents:
-                for s in self.subjects:
-                    b.edge(a, s, "action", rel, self.neg)
-            self.neg = False
-            self.last_obj = agents
-            return j
-        if lemma in kb.containment_verbs and self.subjects:
-            if self.peek(j, "COMP"):
-                return self.comparative(j, cs[j].value)
-            if self.peek(j, "NP"):
-                containers = [s for s in self.subjects if b.by_id[s]["kind"] == "container"]
-                objs, j = self.group(j)
-                if containers:
-                    for o in objs:
-                        for cid in containers:
-                            b.edge(o, cid, "spatial", "in", self.neg)
-                    self.neg = False
-                    self.last_obj = objs
-                elif lemma != "have":
-                    self.verb = rel
-                    self.action(objs)
-                else:
-                    self.last_obj = objs
-                return j
-        if form in ("part", "past") and self.aux and not self.peek(j, "NP"):
-            # "a vase is placed on the table": the preposition that follows carries the place
-            self.verb = rel
-            return j
+            return self.passive_agents(j + 1, rel)
+        if lemma in self.b.kb.containment_verbs and self.subjects and self.peek(j, "COMP", "NP"):
+            return self.containment(j, lemma, rel)
+        # "a vase is placed on the table": no object, the preposition that follows carries the place
         self.verb = rel
-        if self.peek(j, "NP"):
-            objs, j = self.group(j)
-            if self.subjects:
-                self.action(objs)
-            else:
-                self.set_subjects(objs)
+        if not self.peek(j, "NP"):
             return j
+        objs, j = self.group(j)
+        if self.subjects:
+            self.action(objs)
+        else:
+            self.set_subjects(objs)
         return j
+
+    def follows_last_object(self, i: int) -> bool:
+        """The chunk before i is the noun phrase just read as an object (a reduced relative follows)."""
+        return i > 0 and self.cs[i - 1].type == "NP" and bool(self.last_obj) \
+            and self.b.entity(self.cs[i - 1].value) in self.last_obj
+
+    def passive_agents(self, j: int, rel: str) -> int:
+        """NP... after "by": "a mouse eaten by a snake" -> snake eats mouse."""
+        agents, j = self.group(j)
+        self.link(agents, self.subjects, "action", rel)
+        self.last_obj = agents
+        return j
+
+    def containment(self, j: int, lemma: str, rel: str) -> int:
+        """"a jar holds sand" (the sand is in the jar), "a man holds a cup" (an action), "has more X than Y"."""
+        if self.peek(j, "COMP"):
+            return self.quantity_comparison(j)
+        containers = self.containers()
+        objs, j = self.group(j)
+        if containers:
+            self.link(objs, containers, "spatial", "in")
+            self.last_obj = objs
+        elif lemma != "have":
+            self.verb = rel
+            self.action(objs)
+        else:
+            self.last_obj = objs
+        return j
+
+
+#: Chunk type -> the step that reads it (any other type is skipped).
+_STEPS = {
+    "NP": _Sentence.noun_group, "COMP": _Sentence.quantity_comparison, "COMPADJ": _Sentence.adjective_comparison,
+    "PREP": _Sentence.preposition, "SIDE": _Sentence.side, "AUX": _Sentence.auxiliary, "NEG": _Sentence.negation,
+    "CONJ": _Sentence.clause_break, "COMMA": _Sentence.clause_break, "REL": _Sentence.relative_clause,
+    "WITH": _Sentence.attach_with_phrase, "WITHOUT": _Sentence.negate_without_phrase, "FILL": _Sentence.fill_level,
+    "ADJ": _Sentence.predicate_adjective, "VERB": _Sentence.verb_phrase,
+}
 
 
 def _split_sentences(chunks: list[Chunk]) -> list[list[Chunk]]:

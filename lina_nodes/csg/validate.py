@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import CSGError
-from .model import CAUSAL_RELATIONS, COMPARATIVE_RELATIONS, SPATIAL_RELATIONS
+from .vocabulary import CAUSAL_RELATIONS, COMPARATIVE_RELATIONS, SPATIAL_RELATIONS
 
 SCHEMA_PATH = Path(__file__).resolve().parent / "schema" / "csg-1.schema.json"
 MAX_ERRORS = 5

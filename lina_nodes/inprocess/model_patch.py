@@ -6,7 +6,9 @@ Inside the plan's window on a clone of the MODEL:
   positive on the structure prompt (no extra evaluation);
 * then, ``substitute`` mode: the same wrapper swaps c' for c; ``add`` mode: a post-CFG function (ComfyUI's
   composable list) adds ``lambda(sigma) * M_lat * (D(c') - D(c))``, evaluating c' through
-  ``calc_cond_batch`` so other packs' cond-batch wrappers apply to it too.
+  ``calc_cond_batch`` so other packs' cond-batch wrappers apply to it too;
+* layout focus (sigma above ``Window.sigma_layout``, either mode): a post-CFG function pulls the denoised
+  estimate outside the CSG layout boxes toward its background (``intervention.layout_focus``).
 A keyed OUTER_SAMPLE wrapper hands c' and the structure conditioning to whichever guider samples the model
 (KSampler, KSamplerAdvanced, SamplerCustom[Advanced]), so ComfyUI prepares them like any other cond.
 Nothing touches the single-slot ``sampler_cfg_function``, ``model_function_wrapper`` or
@@ -22,6 +24,7 @@ import comfy.samplers
 import torch
 
 from ..intervention import latent_guidance as lg
+from ..intervention import layout_focus as lf
 from ..intervention.plan import LinaPlan
 from .conditioning import split_phases
 from .sigmas import resolve_window
@@ -51,12 +54,13 @@ def patch_model(model, plan: LinaPlan, lina_positive, user_mask=None, stats: dic
     m = model.clone()
     structure, full = split_phases(lina_positive)
     if not structure:
-        win = type(win)(win.sigma_max, win.sigma_beta, win.beta, None)
-    if plan.latent_strength == 0.0 and win.sigma_structure is None:
+        win = type(win)(win.sigma_max, win.sigma_beta, win.beta, None, win.sigma_layout)
+    if plan.latent_strength == 0.0 and win.sigma_structure is None and win.sigma_layout is None:
         return m  # documented no-op
     key = f"lina_{uuid.uuid4().hex[:12]}"
     key_s = key + "_structure"
     masker = LatentMasker(plan, user_mask)
+    keeps: dict = {}
     stats = {} if stats is None else stats
     stats.setdefault("dropped", 0)
     converted = {key: comfy.sampler_helpers.convert_cond(full) if full else None,
@@ -105,6 +109,20 @@ def patch_model(model, plan: LinaPlan, lina_positive, user_mask=None, stats: dic
     m.add_wrapper_with_key(comfy.patcher_extension.WrappersMP.OUTER_SAMPLE, key, outer_sample)
     if plan.mode == "substitute" or win.sigma_structure is not None:
         m.add_wrapper_with_key(comfy.patcher_extension.WrappersMP.PREDICT_NOISE, key, predict_noise)
+    def keep_for(x):
+        k = (tuple(x.shape), x.device, x.dtype)
+        if k not in keeps:
+            keeps.clear()
+            keeps[k] = lf.keep_mask(plan, x.shape, device=x.device, dtype=x.dtype)
+        return keeps[k]
+
+    def layout_post_cfg(args):
+        if not win.in_layout(sigma_of(args["sigma"])):
+            return args["denoised"]
+        return lf.focus(args["denoised"], keep_for(args["input"]), plan.layout_strength)
+
+    if win.sigma_layout is not None:
+        m.set_model_sampler_post_cfg_function(layout_post_cfg)
     if plan.mode == "substitute" or plan.latent_strength == 0.0:
         return m
 

@@ -124,14 +124,16 @@ class InProcessSampler:
                lina: str = "off", ablate=(), mode: str = "", csg=None, sampler: str = "euler",
                scheduler: str = "simple", probe: bool = False, swap_from: str | None = None,
                swap_at: float = 0.0, negative: str = "", prompt_scale: float = 1.0,
-               latent_scale: float = 1.0, structure_share: float | None = None, adapter=None) -> SampleResult:
+               latent_scale: float = 1.0, structure_share: float | None = None, adapter=None,
+               plan_changes: dict | None = None) -> SampleResult:
         """One image. ``lina``: "off", "prior" (training-free plan from the prompt's parsed CSG, or
         ``csg`` if given) or "adapter" (the plan ``adapter``, a LinaAdapter, predicts). ``ablate``:
         components to remove (prompt: no physics-subspace edit, c' is the raw causal completion; latent:
         no latent term; schedule: the base scheduler; structure: no structure-prompt phase). ``mode``:
         override the plan's mode (add / substitute); ``prompt_scale`` / ``latent_scale`` scale the plan's
         strengths as LINA Plan's inputs do; ``structure_share`` replaces the plan's. ``swap_from``:
-        sample with this prompt until progress ``swap_at``, then with ``prompt``."""
+        sample with this prompt until progress ``swap_at``, then with ``prompt``. ``plan_changes``: plan fields
+        set last (validated), e.g. ``{"layout_strength": 0.5, "layout_share": 0.5}`` (the lever search)."""
         import comfy.samplers
 
         from .guider import LinaCFGGuider
@@ -169,6 +171,8 @@ class InProcessSampler:
                 plan = plan.with_(structure_share=0.0)
             elif structure_share is not None and plan.structure_prompt:
                 plan = plan.with_(structure_share=float(structure_share))
+            if plan_changes:
+                plan = plan.with_(**plan_changes)
         if swap_from is not None:
             # swap_from for progress < swap_at, the prompt from swap_at on (ComfyUI timestep ranges; no step
             # sees both)

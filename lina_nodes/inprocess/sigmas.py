@@ -33,14 +33,19 @@ def resolve_beta(model, beta: float) -> float:
 class Window:
     """The early, structure-forming window of one plan on one model, in sigmas.
 
-    ``sigma_structure`` ends the structure phase (progress ``structure_share * beta``); None without one."""
+    ``sigma_structure`` ends the structure phase (progress ``structure_share * beta``), ``sigma_layout`` the
+    layout focus (progress ``layout_share * beta``); None without one."""
     sigma_max: float
     sigma_beta: float
     beta: float
     sigma_structure: float | None = None
+    sigma_layout: float | None = None
 
     def in_structure(self, sigma: float) -> bool:
         return self.sigma_structure is not None and sigma > self.sigma_structure
+
+    def in_layout(self, sigma: float) -> bool:
+        return self.sigma_layout is not None and sigma > self.sigma_layout
 
 
 def resolve_window(model, plan: LinaPlan) -> Window:
@@ -52,10 +57,12 @@ def resolve_window(model, plan: LinaPlan) -> Window:
     if not (math.isfinite(sigma_beta) and math.isfinite(sigma_max) and 0 < sigma_beta < sigma_max):
         raise PlanError(f"window_end={beta:g} maps to sigma {sigma_beta:g}, outside this model's range "
                         f"(0, {sigma_max:g}).", field="plan.window_end", fix="use a window_end between 0.02 and 0.9.")
-    sigma_s = None
+    sigma_s = sigma_l = None
     if plan.structure_prompt.strip() and plan.structure_share > 0.0:
         sigma_s = float(ms.percent_to_sigma(plan.structure_share * beta))
-    return Window(sigma_max, sigma_beta, beta, sigma_s)
+    if plan.layout_strength > 0.0 and plan.layout_share > 0.0 and plan.layout_boxes:
+        sigma_l = float(ms.percent_to_sigma(plan.layout_share * beta))
+    return Window(sigma_max, sigma_beta, beta, sigma_s, sigma_l)
 
 
 def causal_sigmas(model, scheduler: str, steps: int, beta: float, rho: float, denoise: float):

@@ -19,7 +19,7 @@ import torch
 from ..csg.causal_prompt import causal_prompt as render_causal_prompt
 from ..csg.model import CSG
 from ..errors import CSGError, LinaError
-from .plan import LinaPlan, PlanError, as_plan, check_encoder_width
+from .plan import RANGES, LinaPlan, PlanError, as_plan, check_encoder_width
 from .prior import prior_plan
 from .prompt_edit import aligned_targets, edit_pooled, edit_tokens
 from .subspace import CACHE as SUBSPACES
@@ -91,9 +91,9 @@ def resolve_plan(g: CSG, cp: str, width: int, positive: list, adapter=None, prom
         plan = plan.with_(**dict(adapter.plan_overrides(g, positive[0][1].get("pooled_output"))), source="adapter")
     changes = {"encoder_width": width}
     if prompt_scale != 1.0:
-        changes["prompt_strength"] = min(plan.prompt_strength * prompt_scale, 4.0)
+        changes["prompt_strength"] = min(plan.prompt_strength * prompt_scale, RANGES["prompt_strength"][1])
     if latent_scale != 1.0:
-        changes["latent_strength"] = min(plan.latent_strength * latent_scale, 20.0)
+        changes["latent_strength"] = min(plan.latent_strength * latent_scale, RANGES["latent_strength"][1])
     if mode:
         changes["mode"] = mode
     return plan.with_(**changes)

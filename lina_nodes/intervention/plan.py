@@ -18,6 +18,10 @@ Fields (see docs/interventions.md):
   encoder_width    width D of the text encoder the edit was computed with (0 = not bound)
   structure_prompt the prompt without its texture-only ground phrases ("" = nothing deferred; ``structure.py``)
   structure_share  share of the early window (in denoising progress) conditioned on the structure prompt [0, 0.95]
+  layout_strength  eta of the layout focus: pull content outside the CSG layout boxes toward the background
+                   in the first part of the window (``layout_focus.py``; 0 = off)          [0, 1]
+  layout_share     share of the early window (in denoising progress) the layout focus acts in  [0, 0.95]
+  layout_boxes     the boxes that should hold content (same form as regions)
 """
 from __future__ import annotations
 
@@ -30,7 +34,7 @@ from ..errors import LinaError
 
 PLAN_VERSION = "1.0"
 MODES = ("add", "substitute")
-_RANGES = {
+RANGES = {  # every bounded plan field: (lo, hi); the one home of these ranges
     "prompt_strength": (0.0, 4.0),
     "latent_strength": (0.0, 20.0),
     "latent_decay": (0.0, 8.0),
@@ -38,6 +42,8 @@ _RANGES = {
     "early_share": (0.05, 0.95),
     "mask_floor": (0.0, 1.0),
     "structure_share": (0.0, 0.95),
+    "layout_strength": (0.0, 1.0),
+    "layout_share": (0.0, 0.95),
 }
 
 
@@ -69,6 +75,9 @@ class LinaPlan:
     encoder_width: int = 0
     structure_prompt: str = ""
     structure_share: float = 0.0
+    layout_strength: float = 0.0
+    layout_share: float = 0.0
+    layout_boxes: tuple = ()
     source: str = "prior"
     prompt: str = ""
     causal_prompt: str = ""
@@ -81,15 +90,16 @@ class LinaPlan:
         return self.prompt_strength == 0.0 and self.latent_strength == 0.0
 
     def with_(self, **changes: Any) -> LinaPlan:
-        if "regions" in changes:
-            changes["regions"] = tuple(r if isinstance(r, Region) else _region(r, "regions")
-                                       for r in changes["regions"])
+        for key in ("regions", "layout_boxes"):
+            if key in changes:
+                changes[key] = tuple(r if isinstance(r, Region) else _region(r, key) for r in changes[key])
         return validate(replace(self, **changes))
 
     # ---- JSON ----------------------------------------------------------------------------
     def to_dict(self) -> dict:
         d = asdict(self)
         d["regions"] = [r.to_dict() for r in self.regions]
+        d["layout_boxes"] = [r.to_dict() for r in self.layout_boxes]
         d["notes"] = list(self.notes)
         d["token_weights"] = {str(k): float(v) for k, v in self.token_weights.items()}
         return d
@@ -112,7 +122,8 @@ class LinaPlan:
             raise PlanError(f"plan format version {version!r} is not supported (this LINA reads {PLAN_VERSION}).",
                             field="plan.version", fix="rebuild the plan with this version of LINA Plan.")
         kw = dict(d)
-        kw["regions"] = tuple(_region(r, f"plan.regions[{i}]") for i, r in enumerate(d.get("regions") or []))
+        for key in ("regions", "layout_boxes"):
+            kw[key] = tuple(_region(r, f"plan.{key}[{i}]") for i, r in enumerate(d.get(key) or []))
         kw["notes"] = tuple(str(n) for n in (d.get("notes") or []))
         tw = d.get("token_weights") or {}
         if not isinstance(tw, dict):
@@ -158,7 +169,7 @@ def _region(r: Any, where: str) -> Region:
 def validate(plan: LinaPlan) -> LinaPlan:
     """Check every field; return the plan (numbers coerced to float). Raises PlanError naming the field."""
     vals = {}
-    for name, (lo, hi) in _RANGES.items():
+    for name, (lo, hi) in RANGES.items():
         v = _finite(name, getattr(plan, name))
         if not lo <= v <= hi:
             raise PlanError(f"must be in [{lo:g}, {hi:g}], got {v:g}.", field=f"plan.{name}")
@@ -176,7 +187,8 @@ def validate(plan: LinaPlan) -> LinaPlan:
             raise PlanError(f"must be in [0, 1], got {w:g}.", field=f"plan.token_weights[{k!r}]")
         tw[str(k)] = w
     regions = tuple(_region(r, f"plan.regions[{i}]") for i, r in enumerate(plan.regions))
-    return replace(plan, token_weights=tw, regions=regions, **vals)
+    boxes = tuple(_region(r, f"plan.layout_boxes[{i}]") for i, r in enumerate(plan.layout_boxes))
+    return replace(plan, token_weights=tw, regions=regions, layout_boxes=boxes, **vals)
 
 
 def as_plan(value: Any, field: str = "plan") -> LinaPlan:

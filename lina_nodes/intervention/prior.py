@@ -13,6 +13,8 @@ Rules (every number below is a prior, to be replaced by an adapter's prediction 
   window end beta = 0 (auto: the model family's structure knee, resolved where the model is known).
 * Regions: the layout box of every weighted node with a box; mask floor 0.25 outside the regions
   (1.0, i.e. unmasked, when no weighted node has a box).
+* Layout boxes (``layout_focus.py``): the boxes of the nodes that should hold content; the layout focus
+  itself is off in the prior (strength 0): a learned adapter decides where it helps.
 * Structure prompt (``structure.py``): when the prompt places a subject by a relation and also names
   a texture-only ground (sand, grass, snow...), the first half of the early window (structure share
   0.5) is conditioned on the prompt without the ground phrase; otherwise the share is 0.
@@ -22,6 +24,7 @@ from __future__ import annotations
 from ..csg.model import CSG
 from ..errors import CSGError
 from ..intervention.schedule import DEFAULT_RHO
+from .layout_focus import layout_boxes
 from .plan import LinaPlan, Region, validate
 from .structure import structure_prompt
 
@@ -95,6 +98,7 @@ def prior_plan(g: CSG, causal_prompt: str = "") -> LinaPlan:
         mask_floor=MASK_FLOOR if regions else 1.0,
         structure_prompt=sp if deferred else "",
         structure_share=STRUCTURE_SHARE if deferred else 0.0,
+        layout_boxes=layout_boxes(g),
         prompt=g.prompt,
         causal_prompt=causal_prompt,
         notes=tuple(notes),

@@ -307,3 +307,21 @@ def test_prior_adapter_through_build_plan_and_another_encoder_is_refused(tmp_pat
         pb.build_plan(g, OtherClip(), adapter=adapter)
     with pytest.raises(PlanError, match="adapter"):
         pb.build_plan(g, FakeClip(2048, 1280), adapter=adapter)
+
+
+def test_layout_focus_acts_only_in_its_phase_and_in_both_modes(monkeypatch):
+    m = patcher()
+    for mode in ("add", "substitute"):
+        plan = PLAN.with_(mode=mode, latent_strength=0.0, layout_strength=1.0, layout_share=0.5,
+                          layout_boxes=[{"node": "o", "box": [0.0, 0.0, 0.5, 0.5], "weight": 1.0}])
+        p = mp.patch_model(m, plan, cond())
+        w = resolve_window(m, plan)
+        assert w.sigma_beta < w.sigma_layout < w.sigma_max
+        fn = p.model_options["sampler_post_cfg_function"][-1]
+        x = torch.randn(1, 4, 8, 8)
+        args = {"denoised": x, "input": x, "model_options": p.model_options}
+        early = fn({**args, "sigma": torch.tensor([w.sigma_layout * 1.01])})
+        late = fn({**args, "sigma": torch.tensor([w.sigma_layout * 0.99])})
+        assert late is x and not torch.equal(early, x)                       # the phase boundary is sigma_layout
+        assert torch.equal(early[..., :4, :4], x[..., :4, :4])                # inside the box: untouched
+    assert not mp.patch_model(m, PLAN.with_(latent_strength=0.0, layout_strength=0.0), cond()).wrappers

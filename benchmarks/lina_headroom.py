@@ -1,0 +1,126 @@
+"""Headroom of LINA's action space on PhysWorld's held-out rules (issue 13, item 1).
+
+For each OOD prompt (indices 0..n-1, one seed), every setting of a lever grid is sampled with the shipped
+model through the nodes' own code (``InProcessSampler``) and judged (registered judge). The oracle picks,
+per prompt, the best setting with the judge in the loop: what a per-prompt predictor could reach at best
+with these levers. Printed per held-out rule: plain, prior, oracle per lever family (the prior plus that
+family's settings), oracle over everything. Rows are cached in ``--out/rows.jsonl`` (resumable).
+
+    .venv/bin/python benchmarks/lina_headroom.py --n 100 [--threads 1] [--out out/headroom]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections import defaultdict
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+# setting name -> (family, sampler kwargs); "prior" = the training-free plan in substitute mode
+GRID = {
+    "plain": ("plain", {"lina": "off"}),
+    "prior": ("prior", {"lina": "prior", "mode": "substitute"}),
+    "prompt_x0": ("prompt", {"lina": "prior", "mode": "substitute", "prompt_scale": 0.0}),
+    "prompt_x2": ("prompt", {"lina": "prior", "mode": "substitute", "prompt_scale": 2.0}),
+    "prompt_x4": ("prompt", {"lina": "prior", "mode": "substitute", "prompt_scale": 4.0}),
+    "latent_x1": ("latent", {"lina": "prior", "mode": "add"}),
+    "latent_x3": ("latent", {"lina": "prior", "mode": "add", "latent_scale": 3.0}),
+    "structure_0": ("structure", {"lina": "prior", "mode": "substitute", "structure_share": 0.0}),
+    "structure_0.25": ("structure", {"lina": "prior", "mode": "substitute", "structure_share": 0.25}),
+    "structure_0.75": ("structure", {"lina": "prior", "mode": "substitute", "structure_share": 0.75}),
+    "schedule_base": ("schedule", {"lina": "prior", "mode": "substitute", "ablate": ("schedule",)}),
+    "schedule_rho0.6": ("schedule", {"lina": "prior", "mode": "substitute", "plan_changes": {"early_share": 0.6}}),
+    "window_0.2": ("window", {"lina": "prior", "mode": "substitute", "plan_changes": {"window_end": 0.2}}),
+    "window_0.6": ("window", {"lina": "prior", "mode": "substitute", "plan_changes": {"window_end": 0.6}}),
+    "layout_0.5": ("layout", {"lina": "prior", "mode": "substitute",
+                              "plan_changes": {"layout_strength": 0.5, "layout_share": 0.6}}),
+    "layout_1.0": ("layout", {"lina": "prior", "mode": "substitute",
+                              "plan_changes": {"layout_strength": 1.0, "layout_share": 0.9}}),
+}
+
+
+def run(n: int, out: Path, settings: list[str]) -> list[dict]:
+    from lina_nodes.inprocess.sampler import InProcessSampler
+    from lina_nodes.paths import PHYSWORLD_DEFAULT_WEIGHTS
+    from lina_nodes.physworld.register import judge_registered
+    from lina_nodes.physworld_model.data import eval_samples
+    from lina_nodes.physworld_model.evaluate import seed_for
+    from lina_nodes.physworld_model.weights_io import weights_split
+
+    out.mkdir(parents=True, exist_ok=True)
+    cache = out / "rows.jsonl"
+    rows = [json.loads(x) for x in cache.read_text().splitlines()] if cache.exists() else []
+    done = {(r["setting"], r["index"]) for r in rows}
+    samples = eval_samples("ood_test", n, version=weights_split(PHYSWORLD_DEFAULT_WEIGHTS))
+    smp = InProcessSampler.physworld(PHYSWORLD_DEFAULT_WEIGHTS)
+    with cache.open("a") as f:
+        for name in settings:
+            t0 = time.perf_counter()
+            kw = dict(GRID[name][1])
+            for i, s in enumerate(samples):
+                if (name, i) in done:
+                    continue
+                rec = s.record
+                r = smp.sample(rec["prompt"], seed_for(i, 0), **kw)
+                score = float(judge_registered(r.image, rec["scene"], rec["prompt"]).score)
+                row = {"setting": name, "index": i, "rule": "+".join(rec["ood_rules"]), "score": score, "nfe": r.nfe}
+                rows.append(row)
+                f.write(json.dumps(row) + "\n")
+                f.flush()
+            print(f"{name}: {time.perf_counter() - t0:.0f} s", flush=True)
+    return [r for r in rows if r["index"] < n]
+
+
+def table(rows: list[dict]) -> dict:
+    by = defaultdict(dict)          # index -> setting -> score
+    rule_of, nfe = {}, defaultdict(list)
+    for r in rows:
+        by[r["index"]][r["setting"]] = r["score"]
+        rule_of[r["index"]] = r["rule"]
+        nfe[r["setting"]].append(r["nfe"])
+    idx = sorted(i for i in by if "plain" in by[i] and "prior" in by[i])
+    families = sorted({GRID[s][0] for s in GRID} - {"plain", "prior"})
+    cols = {"plain": lambda d: d["plain"], "prior": lambda d: d["prior"]}
+    for fam in families:
+        names = ["prior"] + [s for s, (f, _) in GRID.items() if f == fam]
+        cols[f"oracle {fam}"] = lambda d, names=names: max(d[s] for s in names if s in d)
+    cols["oracle all"] = lambda d: max(v for s, v in d.items() if s != "plain")
+    rules = sorted({rule_of[i] for i in idx}, key=lambda r: (r.count("+"), r))
+    res = {}
+    for rule in rules + ["ALL"]:
+        ii = [i for i in idx if rule == "ALL" or rule_of[i] == rule]
+        res[rule] = {"n": len(ii), **{c: 100 * float(np.mean([fn(by[i]) for i in ii])) for c, fn in cols.items()}}
+    res["_nfe"] = {s: float(np.mean(v)) for s, v in nfe.items()}
+    return res
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--n", type=int, default=100)
+    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--out", default="out/headroom")
+    ap.add_argument("--settings", default=",".join(GRID), help="comma-separated names from the grid")
+    args = ap.parse_args(argv)
+    import torch
+
+    torch.set_num_threads(args.threads)
+    rows = run(args.n, Path(args.out), [s.strip() for s in args.settings.split(",") if s.strip()])
+    res = table(rows)
+    cols = [c for c in next(iter(res.values())) if c != "n"]
+    print(f"{'rule':34s} {'n':>4s} " + " ".join(f"{c:>16s}" for c in cols))
+    for rule, v in res.items():
+        if rule.startswith("_"):
+            continue
+        print(f"{rule:34s} {v['n']:4d} " + " ".join(f"{v[c]:16.1f}" for c in cols))
+    print("model evaluations per image:", json.dumps(res["_nfe"]))
+    (Path(args.out) / "headroom.json").write_text(json.dumps(res, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
