@@ -8,22 +8,27 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..errors import CSGError
+from ..errors import CSGError, short
 from .model import CSG, NODE_KINDS
 
 MAX_SIDE = 8192
-MAX_BATCH_PIXELS = 2_000_000_000
+MAX_MASK_BYTES = 2 * 1024 ** 3      # the whole [B, H, W] float32 batch, allocated once
+MAX_BATCH_PIXELS = MAX_MASK_BYTES // 4
 
 
-def box_mask(box, width: int, height: int) -> np.ndarray:
-    m = np.zeros((height, width), dtype=np.float32)
-    if box is None:
-        return m
+def _fill_box(m: np.ndarray, box, width: int, height: int) -> None:
+    """Set the box's pixels of ``m`` [H, W] to 1 (in place)."""
     x0, y0, x1, y1 = box
     c0, c1 = int(round(x0 * width)), int(round(x1 * width))
     r0, r1 = int(round(y0 * height)), int(round(y1 * height))
     c1, r1 = max(c1, min(c0 + 1, width)), max(r1, min(r0 + 1, height))
     m[r0:r1, c0:c1] = 1.0
+
+
+def box_mask(box, width: int, height: int) -> np.ndarray:
+    m = np.zeros((height, width), dtype=np.float32)
+    if box is not None:
+        _fill_box(m, box, width, height)
     return m
 
 
@@ -52,24 +57,25 @@ def csg_masks(g: CSG, width: int, height: int, frames: int = 1, mode: str = "nod
     if select:
         chosen = [e for e in entries if e[0] == select]
         if not chosen:
+            names = ", ".join(e[0] for e in entries[:20]) + (f" (and {len(entries) - 20} more)" if len(entries) > 20
+                                                           else "")
             raise CSGError(f"no {'node' if mode.startswith(('node', 'per node', 'per_node')) else 'kind'} "
-                           f"{select!r} in this graph; choose one of {', '.join(e[0] for e in entries) or '(none)'}.",
+                           f"{short(select, 80)!r} in this graph; choose one of {names or '(none)'}.",
                            field="select", fix="leave select empty to get every mask.")
         entries = chosen
     if not entries:
         entries = [("(empty graph)", [])]
-    if len(entries) * frames * width * height > MAX_BATCH_PIXELS:
-        raise CSGError(f"{len(entries)} masks x {frames} frames at {width}x{height} is too large.", field="frames",
+    need = len(entries) * frames * width * height * 4
+    if need > MAX_MASK_BYTES:
+        raise CSGError(f"{len(entries)} masks x {frames} frames at {width}x{height} need {need / 2**30:.2f} GiB; "
+                       f"the limit is {MAX_MASK_BYTES / 2**30:.0f} GiB.", field="frames",
                        fix="use fewer frames, a smaller size, or select one node.")
-    planes = []
-    for _, boxes in entries:
-        m = np.zeros((height, width), dtype=np.float32)
+    stack = np.zeros((len(entries) * frames, height, width), dtype=np.float32)   # the only allocation
+    for i, (_, boxes) in enumerate(entries):
+        m = stack[i * frames]
         for b in boxes:
-            np.maximum(m, box_mask(b, width, height), out=m)
-        planes.append(m)
-    stack = np.stack(planes)                                   # [N, H, W]
-    if frames > 1:
-        stack = np.repeat(stack, frames, axis=0)               # node-major: i * F + f
+            _fill_box(m, b, width, height)
+        stack[i * frames + 1:(i + 1) * frames] = m             # node-major: i * F + f
     index = []
     for i, (label, _) in enumerate(entries):
         span = f"{i * frames}" if frames == 1 else f"{i * frames}-{i * frames + frames - 1}"

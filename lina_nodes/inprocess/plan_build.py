@@ -36,10 +36,10 @@ def encoder_subspace(clip):
 
 
 def build_plan(csg, clip, adapter=None, prompt_scale: float = 1.0, latent_scale: float = 1.0, mode: str = "",
-               plan_json: str = ""):
+               plan_json: str = "", plan_changes: dict | None = None):
     """(plan, positive, lina_positive). With a structure prompt, lina_positive holds its encoding (marked
     ``structure``) then c' (marked ``full``); LINA Guider / Model Patch give each part its range."""
-    lc = build_conditioning(csg, ClipIO(clip), adapter, prompt_scale, latent_scale, mode, plan_json)
+    lc = build_conditioning(csg, ClipIO(clip), adapter, prompt_scale, latent_scale, mode, plan_json, plan_changes)
     check_conditioning(lc.positive, "clip")
     if lc.structure is None:
         return lc.plan, lc.positive, lc.edited

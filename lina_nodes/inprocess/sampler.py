@@ -76,18 +76,19 @@ class InProcessSampler:
         return self._enc[text]
 
     def plan_for(self, prompt: str, csg=None, prompt_scale: float = 1.0, latent_scale: float = 1.0, mode: str = "",
-                 adapter=None):
+                 adapter=None, plan_changes: dict | None = None):
         """LINA Plan's outputs (plan, positive, lina_positive) for a prompt, cached like the node."""
         from ..csg import parse
         from .plan_build import build_plan
 
-        key = (prompt, None if csg is None else csg.to_json(), prompt_scale, latent_scale, mode, id(adapter))
+        key = (prompt, None if csg is None else csg.to_json(), prompt_scale, latent_scale, mode, id(adapter),
+               repr(sorted((plan_changes or {}).items())))
         if key not in self._plans:
             if len(self._plans) > 512:
                 self._plans.clear()
             g = csg if csg is not None else parse(prompt)
             self._plans[key] = build_plan(g, self.clip, adapter=adapter, prompt_scale=prompt_scale,
-                                          latent_scale=latent_scale, mode=mode)
+                                          latent_scale=latent_scale, mode=mode, plan_changes=plan_changes)
         return self._plans[key]
 
     def latent_shape(self, size: int) -> tuple:
@@ -164,15 +165,13 @@ class InProcessSampler:
             positive = self.encode(prompt)
         else:
             plan, positive, lina_positive = self.plan_for(prompt, csg, 0.0 if "prompt" in ablate else prompt_scale,
-                                                          latent_scale, mode, adapter)
+                                                          latent_scale, mode, adapter, plan_changes)
             if "latent" in ablate:
                 plan = plan.with_(latent_strength=0.0)
             if "structure" in ablate:
                 plan = plan.with_(structure_share=0.0)
             elif structure_share is not None and plan.structure_prompt:
                 plan = plan.with_(structure_share=float(structure_share))
-            if plan_changes:
-                plan = plan.with_(**plan_changes)
         if swap_from is not None:
             # swap_from for progress < swap_at, the prompt from swap_at on (ComfyUI timestep ranges; no step
             # sees both)

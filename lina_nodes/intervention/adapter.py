@@ -29,6 +29,7 @@ import torch
 
 from ..csg.model import CSG
 from ..errors import LinaError
+from .plan import RANGES
 from .prior import STRUCTURE_SHARE, W_IMPLIED, hop_strengths, node_weights, plan_hop
 from .structure import structure_prompt
 from .subspace import Subspace
@@ -37,13 +38,8 @@ FORMAT = "lina-adapter"
 FORMAT_VERSION = "1"
 FEATURES = ("hop0", "hop1", "hop2", "implied_nodes", "causal_edges", "spatial_edges", "action_edges",
             "comparative_edges", "has_structure_prompt")
-OUTPUTS = {   # plan field -> (lo, hi): the plan's own ranges
-    "prompt_strength": (0.0, 4.0),
-    "latent_strength": (0.0, 20.0),
-    "latent_decay": (0.0, 8.0),
-    "early_share": (0.05, 0.95),
-    "structure_share": (0.0, 0.95),
-}
+OUTPUTS = {k: RANGES[k] for k in    # plan field -> (lo, hi): the plan's own ranges
+           ("prompt_strength", "latent_strength", "latent_decay", "early_share", "structure_share")}
 _OFF = -30.0   # logit that rounds to the range's low end
 
 
@@ -139,6 +135,38 @@ def save_adapter(adapter: LinaAdapter, path, training: dict | None = None) -> st
     return str(p)
 
 
+MAX_ADAPTER_BYTES = 256 * 1024 * 1024
+MAX_ADAPTER_HEADER = 1024 * 1024
+MAX_WIDTH = 16384
+MAX_RANK = 1024
+
+
+def _check_header(p: Path) -> None:
+    """Size and header-length bounds, read from the first 8 bytes, before safetensors parses anything."""
+    size = p.stat().st_size
+    if size > MAX_ADAPTER_BYTES:
+        raise AdapterError(f"{p}: larger than {MAX_ADAPTER_BYTES // 2**20} MB; not a LINA adapter.", field="adapter")
+    with open(p, "rb") as f:
+        head = f.read(8)
+    n = int.from_bytes(head, "little") if len(head) == 8 else -1
+    if not 1 < n <= min(MAX_ADAPTER_HEADER, size - 8):
+        raise AdapterError(f"{p}: not a readable safetensors file (bad or oversized header).", field="adapter",
+                           fix="use a LINA adapter .safetensors (pickled .pt/.ckpt files are never loaded).")
+
+
+def _check_shapes(p: Path, meta: dict, shapes: dict) -> None:
+    """Tensor names and shapes, from the header only, before any tensor is read."""
+    for k, shape in shapes.items():
+        if k not in ("subspace.P", "subspace.T", "subspace.P_pooled", "subspace.T_pooled", "head.weight",
+                     "head.bias"):
+            raise AdapterError(f"{p}: unexpected tensor {k[:80]!r}.", field="adapter", fix="re-export the adapter.")
+        if len(shape) > 2 or any(d > MAX_WIDTH for d in shape) or (k.startswith("subspace.") and shape
+                                                                     and shape[0] > MAX_RANK):
+            raise AdapterError(f"{p}: tensor {k!r} has shape {shape}, beyond an adapter's bounds "
+                               f"(rank <= {MAX_RANK}, width <= {MAX_WIDTH}).", field=f"adapter.{k}",
+                               fix="re-export the adapter.")
+
+
 def load_adapter(path) -> LinaAdapter:
     """Read and validate an adapter file (see the module docstring); raises AdapterError naming the field."""
     from safetensors import safe_open
@@ -146,12 +174,18 @@ def load_adapter(path) -> LinaAdapter:
     p = Path(str(path))
     if not p.is_file():
         raise AdapterError(f"{p}: no such file.", field="adapter", fix="give the path of a LINA adapter .safetensors.")
+    _check_header(p)
     try:
         with safe_open(str(p), framework="pt") as f:
             meta = f.metadata() or {}
-            tensors = {k: f.get_tensor(k) for k in f.keys()}
+            tensors = {}
+            if meta.get("format") == FORMAT:   # another format is refused below, by name, without reading it
+                _check_shapes(p, meta, {k: tuple(f.get_slice(k).get_shape()) for k in f.keys()})
+                tensors = {k: f.get_tensor(k) for k in f.keys()}
+    except AdapterError:
+        raise
     except Exception as e:  # noqa: BLE001 - safetensors raises its own, unexported error types
-        raise AdapterError(f"{p}: not a readable safetensors file ({e}).", field="adapter",
+        raise AdapterError(f"{p}: not a readable safetensors file ({str(e)[:200]}).", field="adapter",
                            fix="use a LINA adapter .safetensors (pickled .pt/.ckpt files are never loaded).") from None
     if meta.get("format") != FORMAT:
         raise AdapterError(f"{p}: metadata format is {meta.get('format')!r}, not {FORMAT!r}.", field="adapter.format",

@@ -125,8 +125,9 @@ def edit_conditioning(g: CSG, plan: LinaPlan, cp: str, positive: list, enc: Text
 
 
 def build_conditioning(csg, enc: TextEncoderIO, adapter=None, prompt_scale: float = 1.0, latent_scale: float = 1.0,
-                       mode: str = "", plan_json: str = "") -> LinaConditioning:
-    """Plan, c, c' and the structure prompt's conditioning for a CSG on a host's text encoder."""
+                       mode: str = "", plan_json: str = "", plan_changes: dict | None = None) -> LinaConditioning:
+    """Plan, c, c' and the structure prompt's conditioning for a CSG on a host's text encoder.
+    ``plan_changes``: plan fields set after the prior / adapter / override (validated), before encoding."""
     g = as_csg(csg)
     if not g.prompt.strip():
         raise CSGError("the graph has no prompt text to encode.", field="csg.prompt",
@@ -137,6 +138,8 @@ def build_conditioning(csg, enc: TextEncoderIO, adapter=None, prompt_scale: floa
     width = conditioning_width(positive, "clip")
     check_adapter_encoder(adapter, enc)
     plan = resolve_plan(g, cp, width, positive, adapter, prompt_scale, latent_scale, mode, plan_json)
+    if plan_changes:
+        plan = plan.with_(**plan_changes)
     if plan.prompt_strength == 0.0:
         # no prompt edit: c' is the causal completion itself (the latent term then guides toward it)
         edited = enc.conditioning(cp) if plan.latent_strength else [[t, d.copy()] for t, d in positive]

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
 import struct
 from dataclasses import dataclass
@@ -28,7 +29,11 @@ from . import FORMAT_NAME, FORMAT_VERSION
 
 CKPT_FORMAT = "lina-physworld-checkpoint"
 CKPT_VERSION = 1
-MAX_HEADER = 64 * 1024 * 1024
+MAX_HEADER = 8 * 1024 * 1024      # a model's header is ~27 kB; a huge one costs seconds and memory to parse
+MAX_TENSORS = 20_000
+MAX_CONFIG_INT = 65_536           # any integer in a model config (widths, layers, sizes)
+MAX_CONFIG_LIST = 16
+MAX_VOCAB = 1_000_000
 DTYPE_NAMES = {"F32": torch.float32, "F16": torch.float16, "BF16": torch.bfloat16, "I64": torch.int64,
                "I32": torch.int32, "U8": torch.uint8, "BOOL": torch.bool, "F64": torch.float64}
 _ELEM = {"F32": 4, "F16": 2, "BF16": 2, "I64": 8, "I32": 4, "U8": 1, "BOOL": 1, "F64": 8}
@@ -62,8 +67,11 @@ def read_header(path) -> tuple[dict, dict]:
             _fail(p, f"corrupted: only {size} bytes, too short to be a safetensors file.",
                   "re-download or re-train the weights.")
         (n,) = struct.unpack("<Q", head)
+        if n > MAX_HEADER and 8 + n <= size:
+            _fail(p, f"refused: the safetensors header is larger than {MAX_HEADER // (1024 * 1024)} MB.",
+                  "use a PhysWorld model file written by `lina physworld train`.")
         if n <= 1 or n > MAX_HEADER or 8 + n > size:
-            _fail(p, f"corrupted: the header length field ({n}) does not fit the file ({size} bytes); "
+            _fail(p, "corrupted: the header length field does not fit the file; "
                      "this is not a safetensors file, or it is truncated.", "re-download or re-train the weights.")
         raw = f.read(n)
     try:
@@ -75,14 +83,20 @@ def read_header(path) -> tuple[dict, dict]:
     meta = header.pop("__metadata__", None) or {}
     if not isinstance(meta, dict) or not all(isinstance(v, str) for v in meta.values()):
         _fail(p, "tampered header: __metadata__ must map names to strings.")
+    if len(header) > MAX_TENSORS:
+        _fail(p, f"refused: the header lists more than {MAX_TENSORS} tensors.")
     data_len = size - 8 - n
     end_max = 0
     for k, info in header.items():
         try:
             dt, shape, (a, b) = info["dtype"], info["shape"], info["data_offsets"]
             count = 1
+            if not isinstance(shape, list) or len(shape) > 8:
+                raise ValueError("shape")
             for s in shape:
-                count *= int(s)
+                if not isinstance(s, int) or isinstance(s, bool) or s < 0:
+                    raise ValueError("shape")
+                count *= s
             ok = dt in _ELEM and 0 <= a <= b <= data_len and (b - a) == count * _ELEM[dt]
         except (KeyError, TypeError, ValueError):
             ok = False
@@ -182,9 +196,12 @@ def load_model(path, verify: bool = True) -> LoadedWeights:
     for sec in ("text", "denoiser", "diffusion"):
         if not isinstance(config.get(sec), dict):
             _fail(path, f"tampered header: config has no {sec!r} section.")
-    if not vocab or not all(isinstance(w, str) for w in vocab):
+    if not vocab or len(vocab) > MAX_VOCAB or not all(isinstance(w, str) and len(w) <= 200 for w in vocab):
         _fail(path, "tampered header: vocab must be a non-empty list of words.")
+    check_config(path, config)
+    check_architecture(path, config, len(vocab), header)
     tensors = _load_tensors(path, header)
+    check_finite(path, tensors)
     if verify:
         want = meta.get("tensors_sha256")
         if not want:
@@ -197,6 +214,71 @@ def load_model(path, verify: bool = True) -> LoadedWeights:
     if not te or not dn:
         _fail(path, "has no text_encoder.* or no denoiser.* tensors.")
     return LoadedWeights(str(path), config, vocab, te, dn, meta)
+
+
+def check_config(path, config: dict) -> None:
+    """Every number in the config finite and bounded, every list short, before anything is built from it."""
+    def walk(v, where):
+        if isinstance(v, bool) or v is None or isinstance(v, str):
+            return
+        if isinstance(v, (int, float)):
+            if not math.isfinite(v) or abs(v) > MAX_CONFIG_INT:
+                _fail(path, f"tampered header: config {where} = {v} is not a finite number up to {MAX_CONFIG_INT}.")
+        elif isinstance(v, list):
+            if len(v) > MAX_CONFIG_LIST:
+                _fail(path, f"tampered header: config {where} has more than {MAX_CONFIG_LIST} entries.")
+            for i, x in enumerate(v):
+                walk(x, f"{where}[{i}]")
+        elif isinstance(v, dict):
+            if len(v) > 64:
+                _fail(path, f"tampered header: config {where} has too many keys.")
+            for k, x in v.items():
+                walk(x, f"{where}.{str(k)[:40]}")
+        else:
+            _fail(path, f"tampered header: config {where} has an unexpected value.")
+    walk(config, "config")
+    shift = config.get("diffusion", {}).get("shift", 1.0)
+    if not isinstance(shift, (int, float)) or isinstance(shift, bool) or not shift > 0:
+        _fail(path, "tampered header: config diffusion.shift must be a positive finite number.")
+    from .config import Config, ConfigError
+
+    full = {k: config[k] for k in ("text", "denoiser", "diffusion", "sample") if k in config}
+    if "image_size" in config["denoiser"]:
+        full["data"] = {"image_size": config["denoiser"]["image_size"]}
+    try:
+        Config.from_dict(full, where="config")
+    except (ConfigError, TypeError, ValueError, KeyError) as e:
+        _fail(path, f"tampered header: its config is invalid ({str(e)[:300]}).")
+
+
+def check_architecture(path, config: dict, vocab_size: int, header: dict) -> None:
+    """The tensors the header lists == those of the network the config describes, names and shapes, checked on
+    torch's meta device (nothing allocated) BEFORE any real network is built or any tensor is read."""
+    from .model import build_denoiser, build_text_encoder   # model.py imports this module
+
+    try:
+        with torch.device("meta"):
+            te = build_text_encoder(config["text"], vocab_size)
+            dn = build_denoiser(config["denoiser"])
+    except Exception as e:  # noqa: BLE001 - any config the builders refuse is a bad file
+        _fail(path, f"tampered header: the config does not describe a PhysWorld network ({type(e).__name__}).",
+              "re-download or re-train the weights.")
+    want = {f"text_encoder.{k}": tuple(v.shape) for k, v in te.state_dict().items()}
+    want.update({f"denoiser.{k}": tuple(v.shape) for k, v in dn.state_dict().items()})
+    got = {k: tuple(v["shape"]) for k, v in header.items()}
+    if want != got:
+        missing = sorted(set(want) - set(got))[:3]
+        extra = sorted(set(got) - set(want))[:3]
+        bad = [f"{k} {got[k]} vs {want[k]}" for k in want if k in got and got[k] != want[k]][:3]
+        _fail(path, f"tampered header: the tensors do not fit the architecture in the file's config: missing {missing}, "
+                    f"unexpected {[e[:80] for e in extra]}, wrong shapes {bad}.",
+              "the file was modified or written by another version; re-train with `lina physworld train`.")
+
+
+def check_finite(path, tensors: dict) -> None:
+    for k, t in tensors.items():
+        if t.is_floating_point() and not bool(torch.isfinite(t).all()):
+            _fail(path, f"tensor {k[:80]!r} has NaN or infinite values.", "re-download or re-train the weights.")
 
 
 def load_state_checked(module: torch.nn.Module, sd: dict, path, what: str) -> None:

@@ -30,14 +30,16 @@ WORKFLOWS = Path(__file__).resolve().parents[1] / "workflows"
 
 
 @pytest.fixture(scope="module")
-def weights(tmp_path_factory):
+def weights(comfy):
     torch.manual_seed(1)
     vocab = build_vocab(n_scenes=300)
     te, dn = build_text_encoder(TEXT, len(vocab)), build_denoiser(DEN)
     with torch.no_grad():   # non-zero everywhere, so the prompt and the seed shape the image
         for p in list(te.parameters()) + list(dn.parameters()):
             p.normal_(0.0, 0.05)
-    p = tmp_path_factory.mktemp("pw_weights") / "physworld_test.safetensors"
+    folder = comfy.base_dir / "models" / "lina_physworld"   # the only folder (besides weights/) LINA reads
+    folder.mkdir(parents=True, exist_ok=True)
+    p = folder / "physworld_test.safetensors"
     save_model(p, te.state_dict(), dn.state_dict(), CONFIG, vocab, "0" * 64, {"steps": 0})
     return p
 
@@ -139,15 +141,15 @@ def test_custom_sampler_frames(comfy, weights, kind):
         assert getattr(im, "n_frames", 1) == 4
 
 
-def test_bad_weights_fail_with_the_file_name(comfy, weights, tmp_path):
-    bad = tmp_path / "physworld_broken.safetensors"
+def test_bad_weights_fail_with_the_file_name(comfy, weights):
+    bad = weights.parent / "physworld_broken.safetensors"
     bad.write_bytes(weights.read_bytes()[:5000])
     entry = comfy.run(ksampler_graph(bad, "pw_bad"), expect_error=True)
     err = execution_error(entry)
     assert err["node_type"] == "LINAPhysWorldLoader"
     assert "physworld_broken.safetensors" in err["exception_message"]
     assert "corrupted" in err["exception_message"]
-    missing = tmp_path / "physworld_missing.safetensors"
+    missing = weights.parent / "physworld_missing.safetensors"
     err = execution_error(comfy.run(ksampler_graph(missing, "pw_missing"), expect_error=True))
     assert "physworld_missing.safetensors" in err["exception_message"] and "not found" in err["exception_message"]
     # the server keeps serving
@@ -201,7 +203,8 @@ def test_adapter_loader_in_the_lina_workflow(comfy, tmp_path):
     from lina_nodes.paths import PHYSWORLD_DEFAULT_WEIGHTS as DEFAULT_WEIGHTS
     from lina_nodes.server.workflow_format import apply_sets
 
-    path = tmp_path / "lina_adapter_pw.safetensors"
+    path = comfy.base_dir / "models" / "lina_adapters" / "lina_adapter_pw.safetensors"
+    path.parent.mkdir(parents=True, exist_ok=True)
     assert lina_main(["adapter", "prior", "--out", str(path)]) == 0
     api = json.loads((WORKFLOWS / "physworld_lina_guider.api.json").read_text())
     api["20"] = {"class_type": "LINAAdapterLoader", "inputs": {"adapter_name": "(none: use adapter_path)",
