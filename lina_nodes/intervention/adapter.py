@@ -30,14 +30,14 @@ import torch
 from ..csg.model import CSG
 from ..errors import LinaError
 from .plan import RANGES
-from .prior import STRUCTURE_SHARE, W_IMPLIED, hop_strengths, node_weights, plan_hop
-from .structure import structure_prompt
+from .prior import W_IMPLIED, hop_strengths, node_weights, plan_hop
+from .structure import STRUCTURE_SHARES, structure_plan
 from .subspace import Subspace
 
 FORMAT = "lina-adapter"
-FORMAT_VERSION = "1"
+FORMAT_VERSION = "2"   # 2: + defers_placement_only (the fine-placement structure prompt)
 FEATURES = ("hop0", "hop1", "hop2", "implied_nodes", "causal_edges", "spatial_edges", "action_edges",
-            "comparative_edges", "has_structure_prompt")
+            "comparative_edges", "has_structure_prompt", "defers_placement_only")
 OUTPUTS = {k: RANGES[k] for k in    # plan field -> (lo, hi): the plan's own ranges
            ("prompt_strength", "latent_strength", "latent_decay", "early_share", "structure_share")}
 _OFF = -30.0   # logit that rounds to the range's low end
@@ -58,7 +58,9 @@ def csg_features(g: CSG) -> torch.Tensor:
     f = [float(hop == 0), float(hop == 1), float(hop == 2),
          min(sum(1 for n in active if w[n.id] >= W_IMPLIED) / 4.0, 1.0)]
     f += [min(kinds.count(k) / 4.0, 1.0) for k in ("causal", "spatial", "action", "comparative")]
-    f.append(float(bool(structure_prompt(g)[1])))
+    _, _, deferred = structure_plan(g)
+    grounds = [d for d in deferred if d != "fine placement"]
+    f += [float(bool(deferred)), float(bool(deferred) and not grounds)]
     return torch.tensor(f, dtype=torch.float32)
 
 
@@ -91,7 +93,7 @@ class LinaAdapter:
         if not any(v > 0 for v in node_weights(csg).values()):
             return {}
         out = self.predict(csg)
-        if out["structure_share"] > 0.0 and not structure_prompt(csg)[1]:
+        if out["structure_share"] > 0.0 and not structure_plan(csg)[2]:
             out["structure_share"] = 0.0
         return out
 
@@ -113,8 +115,10 @@ def prior_adapter(subspace: Subspace, family: str = "") -> LinaAdapter:
             W[rows.index(name), FEATURES.index(f"hop{h}")] = _logit((v - lo) / (hi - lo))
     lo, hi = OUTPUTS["structure_share"]
     b[rows.index("structure_share")] = _OFF
-    W[rows.index("structure_share"), FEATURES.index("has_structure_prompt")] = \
-        _logit((STRUCTURE_SHARE - lo) / (hi - lo)) - _OFF
+    ground, placement = (_logit((v - lo) / (hi - lo)) for v in (STRUCTURE_SHARES["ground_cover"],
+                                                                STRUCTURE_SHARES["placement"]))
+    W[rows.index("structure_share"), FEATURES.index("has_structure_prompt")] = ground - _OFF
+    W[rows.index("structure_share"), FEATURES.index("defers_placement_only")] = placement - ground
     return LinaAdapter(subspace, W, b, family=family, source="prior")
 
 
@@ -167,6 +171,15 @@ def _check_shapes(p: Path, meta: dict, shapes: dict) -> None:
                                fix="re-export the adapter.")
 
 
+def _check_version(p, meta: dict) -> None:
+    have = str(meta.get("format_version", "")).split(".")[0]
+    if have != FORMAT_VERSION:
+        how = ("version 1 adapters predate the fine-placement feature: write this encoder's prior adapter again with "
+               "`lina adapter prior --out FILE [--checkpoint CKPT]`" if have == "1" else "re-export it with this LINA")
+        raise AdapterError(f"{p}: format version {meta.get('format_version')!r} is not supported (this LINA reads "
+                           f"{FORMAT_VERSION}).", field="adapter.format_version", fix=how + ".")
+
+
 def load_adapter(path) -> LinaAdapter:
     """Read and validate an adapter file (see the module docstring); raises AdapterError naming the field."""
     from safetensors import safe_open
@@ -180,6 +193,7 @@ def load_adapter(path) -> LinaAdapter:
             meta = f.metadata() or {}
             tensors = {}
             if meta.get("format") == FORMAT:   # another format is refused below, by name, without reading it
+                _check_version(p, meta)
                 _check_shapes(p, meta, {k: tuple(f.get_slice(k).get_shape()) for k in f.keys()})
                 tensors = {k: f.get_tensor(k) for k in f.keys()}
     except AdapterError:
@@ -190,9 +204,6 @@ def load_adapter(path) -> LinaAdapter:
     if meta.get("format") != FORMAT:
         raise AdapterError(f"{p}: metadata format is {meta.get('format')!r}, not {FORMAT!r}.", field="adapter.format",
                            fix="this is not a LINA adapter (a PhysWorld model or checkpoint goes into a loader node).")
-    if meta.get("format_version", "").split(".")[0] != FORMAT_VERSION:
-        raise AdapterError(f"{p}: format version {meta.get('format_version')!r} is not supported (this LINA reads "
-                           f"{FORMAT_VERSION}).", field="adapter.format_version", fix="re-export it with this LINA.")
     for key, want in (("features", FEATURES), ("outputs", tuple(OUTPUTS))):
         try:
             got = tuple(json.loads(meta.get(key, "null")) or ())

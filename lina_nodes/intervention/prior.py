@@ -17,7 +17,9 @@ Rules (every number below is a prior, to be replaced by an adapter's prediction 
   itself is off in the prior (strength 0): a learned adapter decides where it helps.
 * Structure prompt (``structure.py``): when the prompt places a subject by a relation and also names
   a texture-only ground (sand, grass, snow...), the first half of the early window (structure share
-  0.5) is conditioned on the prompt without the ground phrase; otherwise the share is 0.
+  0.5) is conditioned on the prompt without the ground phrase; when it names a fine placement ("at
+  the edge of a small mirror"), the first 0.8 of the window on the coarse one ("near a small
+  mirror"); the smaller share when both apply; otherwise the share is 0.
 """
 from __future__ import annotations
 
@@ -26,13 +28,12 @@ from ..errors import CSGError
 from ..intervention.schedule import DEFAULT_RHO
 from .layout_focus import layout_boxes
 from .plan import LinaPlan, Region, validate
-from .structure import structure_prompt
+from .structure import structure_plan
 
 W_IMPLIED = 1.0
 W_CAUSE = 0.6
 W_RELATED = 0.5
 MASK_FLOOR = 0.25
-STRUCTURE_SHARE = 0.5
 
 
 def node_weights(g: CSG) -> dict[str, float]:
@@ -86,9 +87,9 @@ def prior_plan(g: CSG, causal_prompt: str = "") -> LinaPlan:
     regions = tuple(Region(node=n.id, box=tuple(n.box), weight=weights[n.id])
                     for n in g.nodes if n.id in active and n.box is not None)
     notes = [] if regions else ["no layout boxes: latent guidance is unmasked"]
-    sp, deferred = structure_prompt(g)
+    sp, share, deferred = structure_plan(g)
     if deferred:
-        notes.append(f"structure prompt defers {', '.join(deferred)} (texture-only ground)")
+        notes.append(f"structure prompt defers {', '.join(deferred)}")
     return validate(LinaPlan(
         **hop_strengths(plan_hop(g, weights)),
         token_weights=weights,
@@ -96,8 +97,8 @@ def prior_plan(g: CSG, causal_prompt: str = "") -> LinaPlan:
         mode="add",
         regions=regions,
         mask_floor=MASK_FLOOR if regions else 1.0,
-        structure_prompt=sp if deferred else "",
-        structure_share=STRUCTURE_SHARE if deferred else 0.0,
+        structure_prompt=sp,
+        structure_share=share,
         layout_boxes=layout_boxes(g),
         prompt=g.prompt,
         causal_prompt=causal_prompt,

@@ -1,4 +1,11 @@
-"""The structure prompt: the user's prompt without the phrases that only set a texture of the ground. [ours]
+"""The structure prompt: the user's prompt without what conflicts with its layout early on. [ours]
+
+Two kinds of deferral, each from data: texture-only grounds (below) and fine placements
+(``deferrals.json``: "near the edge of a small mirror" -> "near a small mirror"; "... standing at its
+edge" -> "..."). A model that saw "at the edge" only with large mirrors draws a large mirror; laid out
+first by the coarse relation, the small mirror stays small and the full prompt then moves the object
+to its edge. ``structure_plan`` returns the text, the share of the early window it conditions
+(per kind, ``deferrals.json``; the smaller one when both apply) and what was deferred.
 
 Insights 2 and 3 together: texture and physics are separable in the prompt, and the layout is fixed in
 the first, high-noise steps. A model that saw "in the sand" only far from the water ties the word to
@@ -23,8 +30,15 @@ from __future__ import annotations
 
 import re
 
+import json
+from functools import lru_cache
+from pathlib import Path
+
 from ..csg.knowledge import Knowledge, load_knowledge
 from ..csg.model import CSG
+
+DEFERRALS = Path(__file__).with_name("deferrals.json")
+STRUCTURE_SHARES = json.loads(DEFERRALS.read_text())["structure_share"]   # deferral kind -> share of the window
 
 PLACEMENT = ("in", "on", "inside", "on_top_of")
 TRAIT = "ground_cover"
@@ -110,3 +124,31 @@ def structure_prompt(g: CSG, knowledge: Knowledge | None = None) -> tuple[str, l
     res = " ".join("".join(out).split())
     res = re.sub(r"\s+([,.;])", r"\1", res).strip(" ,")
     return (res, done) if res else (text, [])
+
+
+@lru_cache(maxsize=4)
+def _deferrals(path: str = str(DEFERRALS)) -> tuple:
+    data = json.loads(Path(path).read_text())
+    return tuple((re.compile(r["pattern"], re.IGNORECASE), str(r["replace"])) for r in data["placement_refinements"])
+
+
+def coarsen_placement(text: str) -> tuple[str, int]:
+    """``text`` with its fine placements coarsened (``deferrals.json``); the number of phrases changed."""
+    n = 0
+    for rx, rep in _deferrals():
+        text, k = rx.subn(rep, text)
+        n += k
+    text = re.sub(r"\s+([,.;])", r"\1", " ".join(text.split())).strip(" ,")
+    return text, n
+
+
+def structure_plan(g: CSG, knowledge: Knowledge | None = None) -> tuple[str, float, list[str]]:
+    """(structure prompt, its share of the early window, what was deferred); ("", 0, []) when nothing is."""
+    text, grounds = structure_prompt(g, knowledge)
+    shares = STRUCTURE_SHARES
+    coarse, n = coarsen_placement(text) if text else (text, 0)
+    deferred = list(grounds) + (["fine placement"] if n and coarse else [])
+    if not deferred:
+        return "", 0.0, []
+    share = min([shares["ground_cover"]] * bool(grounds) + [shares["placement"]] * bool(n and coarse))
+    return (coarse if n and coarse else text), float(share), deferred

@@ -16,7 +16,8 @@ from lina_nodes.intervention.subspace import Subspace
 
 PROMPTS = ["a red ball in front of a small mirror", "a small red cone lit by a lamp from the right",
            "a large purple cone close to the water and in the sand", "a large cube eats a small ball",
-           "more dirt than empty space in the jar", "a cat on a table"]
+           "more dirt than empty space in the jar", "a cat on a table", "a small cyan cube near the edge of a small mirror",
+           "a small mirror with a small pink ball standing at its edge, in the grass"]
 
 
 def subspace(width=16, seed=0, pooled=True):
@@ -94,7 +95,8 @@ def test_bad_files_are_refused_naming_the_field(tmp_path):
         load_adapter(pickled)
     cases = [
         ({}, {"format": "lina-physworld-model"}, "adapter.format"),
-        ({}, {"format_version": "2"}, "adapter.format_version"),
+        ({}, {"format_version": "1"}, "adapter.format_version"),
+        ({}, {"format_version": "9"}, "adapter.format_version"),
         ({}, {"features": json.dumps(["hop0"])}, "adapter.features"),
         ({}, {"encoder_fingerprint": None}, "adapter.encoder_fingerprint"),
         ({"head.bias": None}, {}, "head.bias"),

@@ -9,7 +9,8 @@ import pytest
 from lina_nodes.csg import parse
 from lina_nodes.csg.knowledge import load_knowledge
 from lina_nodes.intervention.plan import LinaPlan, PlanError
-from lina_nodes.intervention.prior import STRUCTURE_SHARE, prior_plan
+from lina_nodes.intervention.prior import prior_plan
+from lina_nodes.intervention.structure import STRUCTURE_SHARES
 from lina_nodes.intervention.structure import structure_prompt
 
 
@@ -61,7 +62,7 @@ def test_empty_graph_and_knowledge_without_the_trait(tmp_path):
 def test_prior_sets_the_structure_phase_and_the_plan_round_trips():
     plan = prior_plan(parse("a large purple cone close to the water and in the sand"))
     assert plan.structure_prompt == "a large purple cone close to the water"
-    assert plan.structure_share == STRUCTURE_SHARE and any("sand_0" in n for n in plan.notes)
+    assert plan.structure_share == STRUCTURE_SHARES["ground_cover"] and any("sand_0" in n for n in plan.notes)
     back = LinaPlan.from_json(plan.to_json())
     assert back == plan
     with pytest.raises(PlanError, match="plan.structure_share"):
@@ -70,3 +71,25 @@ def test_prior_sets_the_structure_phase_and_the_plan_round_trips():
         LinaPlan.from_dict({**plan.to_dict(), "structure_share": float("nan")})
     with pytest.raises(PlanError, match="plan.structure_prompt"):
         LinaPlan.from_dict({**plan.to_dict(), "structure_prompt": 3})
+
+
+@pytest.mark.parametrize("prompt,coarse", [
+    ("a small cyan cube near the edge of a small mirror", "a small cyan cube near a small mirror"),
+    ("a large cyan cone at the edge of a small mirror on the floor", "a large cyan cone near a small mirror on the floor"),
+    ("a small mirror with a small orange ball standing at its edge", "a small mirror with a small orange ball"),
+    ("a red ball by the edge of a large pond", "a red ball near a large pond"),
+])
+def test_fine_placement_is_coarsened_for_the_structure_phase(prompt, coarse):
+    from lina_nodes.intervention.structure import structure_plan
+
+    text, share, deferred = structure_plan(parse(prompt))
+    assert (text, share, deferred) == (coarse, STRUCTURE_SHARES["placement"], ["fine placement"])
+    plan = prior_plan(parse(prompt))
+    assert plan.structure_prompt == coarse and plan.structure_share == STRUCTURE_SHARES["placement"]
+
+
+def test_nothing_to_defer_gives_no_structure_phase():
+    from lina_nodes.intervention.structure import structure_plan
+
+    assert structure_plan(parse("a red ball on a table next to the edge")) == ("", 0.0, [])
+    assert prior_plan(parse("a red ball in front of a small mirror")).structure_share == 0.0
