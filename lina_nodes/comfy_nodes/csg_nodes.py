@@ -19,7 +19,7 @@ from ..csg.llm import DEFAULT_MODEL, DEFAULT_URL, LLMCancelled, parse_llm
 from ..csg.masks import csg_masks
 from ..csg.model import CSG
 from ..csg.parser import parse
-from ..csg.preview import render_preview
+from ..csg.preview import render_node_preview, render_preview
 from ..csg.rules import apply_rules
 from ..errors import CSGError, short
 from ..inprocess import file_access
@@ -43,8 +43,9 @@ def _as_csg(value, field: str = "csg") -> CSG:
                    fix="connect the csg output of LINA CSG Parse or LINA CSG From JSON.")
 
 
-def _preview_tensor(g: CSG) -> torch.Tensor:
-    img = render_preview(g)
+def _preview_tensor(g: CSG, on_node: bool = False) -> torch.Tensor:
+    """The full-size preview (the IMAGE output), or the square one readable at node size (the node's UI)."""
+    img = render_node_preview(g) if on_node else render_preview(g)
     arr = np.asarray(img, dtype=np.float32) / 255.0
     return torch.from_numpy(arr).unsqueeze(0)  # [1, H, W, 3]
 
@@ -139,7 +140,7 @@ class LINACSGParse(io.ComfyNode):
         else:
             raise CSGError(f"expected 'rules' or 'llm', got {short(backend, 40)}.", field="backend")
         preview = _preview_tensor(g)
-        return io.NodeOutput(g, g.to_json(), preview, ui=_ui(cls, g, preview))
+        return io.NodeOutput(g, g.to_json(), preview, ui=_ui(cls, g, _preview_tensor(g, on_node=True)))
 
 
 class LINACSGFromJSON(io.ComfyNode):

@@ -76,3 +76,61 @@ def render_preview(g: CSG, width: int = 1024, height: int = 512) -> Image.Image:
                             outline=col, width=2 if n.explicit else 1)
         d.text((cx - w / 2 + 4, cy - 7), text, fill=(0, 0, 0), font=f_small)
     return img
+
+
+NODE_PREVIEW_SIZE = 512
+
+
+def _fit(d: ImageDraw.ImageDraw, text: str, font, width: float) -> str:
+    """``text`` cut (with an ellipsis) to fit ``width`` pixels."""
+    if d.textlength(text, font=font) <= width:
+        return text
+    while text and d.textlength(text + "...", font=font) > width:
+        text = text[:-1]
+    return text + "..."
+
+
+def render_node_preview(g: CSG, size: int = NODE_PREVIEW_SIZE) -> Image.Image:
+    """A square preview readable at node size: the layout on top (boxes and names in large type),
+    and below it one line per node (kind colour, name, hop) and the constraint count.
+
+    For the node's on-canvas preview; the full-size drawing (layout + graph with edge labels) is
+    ``render_preview``. Labels are ``size / 21`` px (24 px at 512), the node list ``size / 28``."""
+    img = Image.new("RGB", (size, size), (250, 250, 248))
+    d = ImageDraw.Draw(img)
+    big, mid = _font(max(10, size // 21)), _font(max(9, size // 28))
+    pad = max(4, size // 64)
+    title = f"CSG: {len(g.nodes)} nodes, {len(g.edges)} edges, {len(g.constraints)} checks"
+    d.text((pad, pad), _fit(d, title, mid, size - 2 * pad), fill=(0, 0, 0), font=mid)
+    top = pad + size // 28 + pad
+    side = int(size * 0.56)
+    ox = (size - side) // 2
+    d.rectangle([ox, top, ox + side, top + side], outline=(0, 0, 0), fill=(255, 255, 255), width=2)
+    order = sorted((n for n in g.nodes if n.box is not None and not n.negated),
+                   key=lambda n: -((n.box[2] - n.box[0]) * (n.box[3] - n.box[1])))
+    for n in order:
+        x0, y0, x1, y1 = n.box
+        col = KIND_COLORS.get(n.kind, (0, 0, 0))
+        rect = [ox + x0 * side, top + y0 * side, ox + x1 * side, top + y1 * side]
+        d.rectangle(rect, outline=col, width=4 if n.explicit else 2)
+        if n.explicit:
+            label = _fit(d, n.name, big, max(rect[2] - rect[0] - 4, side * 0.5))
+            d.text((rect[0] + 3, rect[1] + 2), label, fill=col, font=big, stroke_width=2, stroke_fill=(255, 255, 255))
+    y = top + side + pad
+    line = max(10, size // 26)
+    rows = (size - y - pad) // line
+    nodes = sorted(g.nodes, key=lambda n: (n.hop, not n.explicit))
+    cols = 2
+    col_w = (size - 2 * pad) / cols
+    shown = nodes[: rows * cols]
+    for i, n in enumerate(shown):
+        cx = pad + (i // rows) * col_w
+        cy = y + (i % rows) * line
+        col = KIND_COLORS.get(n.kind, (0, 0, 0))
+        d.rectangle([cx, cy + 3, cx + line - 6, cy + line - 3], fill=col)
+        owner = n.physics.get("of")
+        name = ("NOT " if n.negated else "") + (n.name if n.explicit or not owner else f"{n.name} of {owner}")
+        d.text((cx + line, cy), _fit(d, f"{name} (hop {n.hop})", mid, col_w - line - 4), fill=(0, 0, 0), font=mid)
+    if len(nodes) > len(shown):
+        d.text((size - pad - 60, size - pad - line), f"+{len(nodes) - len(shown)} more", fill=(90, 90, 90), font=mid)
+    return img

@@ -487,7 +487,7 @@ def verify(comfy_dir, out_dir, roles=None) -> dict:
 
 def _default_comfy() -> str | None:
     try:
-        from ..comfy_runtime import find_comfyui
+        from ..server.runtime import find_comfyui
         return str(find_comfyui())
     except LinaError:
         return None

@@ -1,6 +1,7 @@
 """Sigmas for a ComfyUI MODEL: its family, the early window (resolved here only) and the causal schedule."""
 from __future__ import annotations
 
+import logging
 import math
 from dataclasses import dataclass
 
@@ -11,6 +12,7 @@ from ..errors import ScheduleError
 from ..intervention.plan import LinaPlan, PlanError
 from ..intervention.schedule import (
     family_from_config_name,
+    family_note,
     knee_for_family,
     reallocate,
     total_steps_for_denoise,
@@ -24,9 +26,26 @@ def model_family(model) -> str:
     return family_from_config_name(type(config).__name__) if config is not None else "default"
 
 
+log = logging.getLogger("lina")
+_NOTED: set = set()
+
+
+def config_name(model) -> str:
+    config = getattr(getattr(model, "model", None), "model_config", None)
+    return type(config).__name__ if config is not None else ""
+
+
 def resolve_beta(model, beta: float) -> float:
-    """The window end as denoising progress: ``beta``, or the model family's knee when ``beta`` is 0 (auto)."""
-    return float(beta) if beta > 0.0 else knee_for_family(model_family(model))
+    """The window end as denoising progress: ``beta``, or the model family's knee when ``beta`` is 0 (auto).
+    An auto window without a published or measured knee is logged once per model class (never silent)."""
+    if beta > 0.0:
+        return float(beta)
+    name = config_name(model)
+    note = family_note(name)
+    if note and name not in _NOTED:
+        _NOTED.add(name)
+        log.warning("LINA: %s", note)
+    return knee_for_family(model_family(model))
 
 
 @dataclass(frozen=True)

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import json
 import shutil
+from urllib.parse import urlparse
 from pathlib import Path
 
 import pytest
 
-from lina_nodes.comfy_client import ComfyClient
+from lina_nodes.server.client import ComfyClient
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLES = sorted((REPO / "workflows").glob("*.json"))
@@ -21,6 +22,21 @@ ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--
         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
 pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="chromium not installed (scripts/test.sh installs it as root)")
+
+
+LOCAL_HOSTS = {"127.0.0.1"}
+BLOCKED: list[str] = []  # every request to another host, blocked (the test below asserts they all were)
+ALLOWED_OUTSIDE: list[str] = []  # must stay empty
+
+
+def _only_local(route):
+    url = route.request.url
+    host = urlparse(url).hostname or ""
+    if url.startswith(("data:", "blob:")) or host in LOCAL_HOSTS:
+        route.continue_()
+    else:
+        BLOCKED.append(url)
+        route.abort("blockedbyclient")
 
 
 @pytest.fixture(scope="module")
@@ -32,6 +48,7 @@ def page(comfy, tmp_path_factory):
     with sync_api.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
         pg = browser.new_page(viewport={"width": 1400, "height": 900})
+        pg.route("**/*", _only_local)  # the frontend looks up outside hosts on load: block them all
         pg.goto(comfy.url, wait_until="domcontentloaded", timeout=60000)
         pg.wait_for_function(
             "() => window.app && window.app.vueAppReady && window.LiteGraph && "
@@ -60,3 +77,24 @@ def test_example_loads_and_converts_to_api_twin(page, path, tmp_path):
     strip = lambda g: {k: {"class_type": v["class_type"], "inputs": v["inputs"]} for k, v in g.items()}
     assert strip(prompt) == strip(twin)
     page.screenshot(path=str(tmp_path / f"{path.stem}.png"))
+
+
+def test_no_request_left_the_machine(page):
+    """Every request the page made went to 127.0.0.1; the outside ones it tried were all blocked."""
+    seen = page.evaluate("() => performance.getEntriesByType('resource').map(e => e.name)")
+    outside = [u for u in seen if not u.startswith(("data:", "blob:")) and urlparse(u).hostname not in LOCAL_HOSTS]
+    assert set(outside) <= set(BLOCKED), f"requests to outside hosts that were not blocked: {outside}"
+    assert ALLOWED_OUTSIDE == []
+
+
+def test_examples_have_no_overlapping_nodes_in_the_frontend(page):
+    """After loading, the frontend's own node boxes (title bar included) do not overlap."""
+    for path in EXAMPLES:
+        ui = json.loads(path.read_text())
+        page.evaluate("async ([wf, name]) => { await window.app.loadGraphData(wf, true, true, name); }", [ui, path.stem])
+        boxes = page.evaluate("""() => window.app.graph._nodes.map(n => {
+            const b = n.getBounding(); return [String(n.id), b[0], b[1], b[2], b[3]]; })""")
+        for i, (a, ax, ay, aw, ah) in enumerate(boxes):
+            for b, bx, by, bw, bh in boxes[i + 1:]:
+                overlap = ax < bx + bw and bx < ax + aw and ay < by + bh and by < ay + ah
+                assert not overlap, f"{path.name}: nodes {a} and {b} overlap in the frontend"
