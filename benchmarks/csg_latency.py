@@ -2,7 +2,7 @@
 
     .venv/bin/python benchmarks/csg_latency.py [--repeats 20] [--no-layout] [--json]
 
-Prompts: every prompt of tests/data/csg_*.jsonl (the gold and held-out sets, 248), each parsed
+Prompts: every prompt of the gold and held-out sets (248; `--everyday`: also csg_everyday_*.jsonl), each parsed
 --repeats times after one warm-up pass (knowledge file cached, as in a running ComfyUI). Full
 pipeline: chunking, parsing, physics rules, constraints, layout, and the CSG object (no JSON
 validation, which `CSG.from_json` adds; its cost is reported separately). Wall-clock and CPU time
@@ -30,15 +30,24 @@ def pct(values, q):
     return s[min(len(s) - 1, int(round(q * (len(s) - 1))))]
 
 
+def _prompt_files(everyday: bool) -> list:
+    """The hand-written gold and held-out sets (248 prompts); with ``everyday`` also issue 18's sets."""
+    data = ROOT / "tests" / "data"
+    files = sorted(data.glob("csg_gold*.jsonl")) + sorted(data.glob("csg_heldout*.jsonl"))
+    return files + (sorted(data.glob("csg_everyday_*.jsonl")) if everyday else [])
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--repeats", type=int, default=20)
     ap.add_argument("--no-layout", action="store_true")
     ap.add_argument("--json", action="store_true")
+    ap.add_argument("--everyday", action="store_true",
+                    help="also the everyday sets and GenEval's prompts (tests/data/csg_everyday_*.jsonl)")
     args = ap.parse_args()
     prompts = []
-    for path in sorted((ROOT / "tests" / "data").glob("csg_*.jsonl")):
-        prompts += [json.loads(line)["p"] for line in path.read_text().splitlines() if line.strip()]
+    for path in _prompt_files(args.everyday):
+        prompts += [(lambda d: d.get("p") or d["prompt"])(json.loads(line)) for line in path.read_text().splitlines() if line.strip()]
     for p in prompts:  # warm-up
         parse(p)
     times, vtimes, cpu = [], [], []

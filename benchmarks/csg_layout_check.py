@@ -45,14 +45,23 @@ def holds(rel, a, b, t, b_name):
     }.get(rel, lambda: True)()
 
 
+def _prompt_files(everyday: bool) -> list:
+    """The hand-written gold and held-out sets (248 prompts); with ``everyday`` also issue 18's sets."""
+    data = ROOT / "tests" / "data"
+    files = sorted(data.glob("csg_gold*.jsonl")) + sorted(data.glob("csg_heldout*.jsonl"))
+    return files + (sorted(data.glob("csg_everyday_*.jsonl")) if everyday else [])
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--seeds", type=int, default=3)
     ap.add_argument("--verbose", action="store_true")
+    ap.add_argument("--everyday", action="store_true",
+                    help="also the everyday sets and GenEval's prompts (tests/data/csg_everyday_*.jsonl)")
     args = ap.parse_args()
     prompts = []
-    for path in sorted((ROOT / "tests" / "data").glob("csg_*.jsonl")):
-        prompts += [json.loads(x)["p"] for x in path.read_text().splitlines() if x.strip()]
+    for path in _prompt_files(args.everyday):
+        prompts += [(lambda d: d.get("p") or d["prompt"])(json.loads(x)) for x in path.read_text().splitlines() if x.strip()]
     total = good = 0
     per_rel: dict[str, list[int]] = {}
     misses = []

@@ -23,7 +23,7 @@ CLOSED_OTHER = {"there", "here", "with", "without", "of", "by", "than", "more", 
                 "neither", "nor", "toward", "towards", "up", "down", "out", "off", "away", "together",
                 "scene", "image", "picture", "photo", "photograph", "render", "showing", "shows", "show",
                 "depicting", "featuring", "and", "across", "through", "along", "past", "via",
-                "throughout", "during", "about", "like"}
+                "throughout", "during", "about", "like", "after", "until", "since", "instead", "outside"}
 IMPLIED_NAMES = {"reflection": "reflection", "shadow": "shadow", "splash": "splash", "ripple": "ripple",
                  "refraction": "refraction", "contact": "contact"}
 SCENE_WORDS = {"scene", "image", "picture", "photo", "photograph", "render", "illustration", "painting",
@@ -32,6 +32,7 @@ MAX_NOUN_WORDS = 3
 MAX_PRE = 6
 MAX_MODS = 8
 MAX_DEPTH = 2
+SINGULAR_DETS = ("a", "an", "one", "this", "that", "another", "each", "every")   # "a candle lights": a verb
 POSSESSIVES = ("its", "his", "her", "their")     # "its shadow": owned by the previous entity
 INTENSIFIERS = ("very", "quite", "really", "bright", "pale", "deep")
 DESCRIPTIVE_SUFFIXES = ("ful", "ous", "ish", "less", "ive")   # unknown adjectives: "graceful", "enormous"
@@ -55,6 +56,7 @@ class NP:
     det: str | None = None
     color: str | None = None
     material: str | None = None
+    finish: str | None = None
     pattern: str | None = None
     size: str | None = None
     state: str | None = None
@@ -79,6 +81,7 @@ class Modifier:
 
 #: Modifiers in the order they are tried (descriptors and intensifiers follow, in ``Chunker._modifier``).
 MODIFIERS = (Modifier("color", "colors", once=True), Modifier("material", "materials", once=True, not_head=True),
+             Modifier("finish", "finishes", once=True),
              Modifier("pattern", "patterns"), Modifier("size", "sizes", once=True, mapped=True),
              Modifier("state", "states", not_head=True), Modifier("descriptor", "comparative_adjectives"))
 
@@ -168,7 +171,7 @@ class Chunker:
     def is_modifier(self, w: str) -> bool:
         kb = self.kb
         return (w in kb.colors or w in kb.materials or w in kb.patterns or w in kb.sizes or w in kb.states
-                or w in kb.descriptors)
+                or w in kb.descriptors or w in kb.finishes)
 
     def closed(self, w: str) -> bool:
         kb = self.kb
@@ -230,7 +233,24 @@ class Chunker:
         self._name(np, words)
         if depth >= MAX_DEPTH:
             return np, j
+        if np.name in self.kb.collective_nouns and j + 1 < n and toks[j].text == "of":
+            inner = self._members(np, toks, j + 1, depth)
+            if inner is not None:
+                return inner
         return np, self._read_complement(np, toks, j, n, depth)
+
+    def _members(self, np: NP, toks: list[Tok], k: int, depth: int):
+        """"a flock of geese", "a pile of cash", "slices of avocado": the entity is what the collective counts."""
+        sub = self.np_at(toks, k, depth)
+        if sub is None:
+            return None
+        inner, j = sub
+        inner.start, inner.det = np.start, np.det or inner.det
+        inner.negated = inner.negated or np.negated
+        for key in ("color", "material", "finish", "pattern", "size", "descriptor"):
+            if getattr(inner, key) is None and getattr(np, key) is not None:
+                setattr(inner, key, getattr(np, key))
+        return inner, j
 
     def _read_determiners(self, np: NP, toks: list[Tok], j: int, n: int) -> int:
         """Determiners, "no", numbers, "a pair of": set np.det / count / negated; return the next index."""
@@ -249,13 +269,16 @@ class Chunker:
             np.negated = True
             return 1
         if w in ("a", "an") and nxt in ("pair", "couple", "dozen", "few") \
-                and not (j + 2 < n and toks[j + 2].text in ("full", "empty")):
+                and not (j + 2 < n and toks[j + 2].text in ("full", "empty")) \
+                and not (j + 2 >= n or (toks[j + 2].text != "of" and self.closed(toks[j + 2].text))):
             np.count = kb.numbers[nxt]
             return 3 if j + 2 < n and toks[j + 2].text == "of" else 2
         if w in kb.determiners:
             np.det = np.det or w
             np.owner_last = np.owner_last or w in POSSESSIVES
             return 1
+        if w in ("pair", "couple", "dozen", "few") and (nxt is None or (nxt != "of" and self.closed(nxt))):
+            return 0                              # "a couple is canoeing": the couple is the noun
         if w in ("pair", "couple") and nxt == "of":
             np.count = 2
             return 2
@@ -282,6 +305,11 @@ class Chunker:
     def _modifier(self, np: NP, toks: list[Tok], j: int, n: int) -> bool:
         """Set the NP field the word at j describes (see MODIFIERS); False when it is no modifier."""
         kb, w = self.kb, toks[j].text
+        if w in kb.color_nouns and self._is_head(toks, j):
+            return False                              # "an orange next to a banana": the fruit
+        if w in kb.light_words and not self._is_head(toks, j):
+            np.extra["light"] = kb.light_words[w]     # "a sunny road": the road, lit by the sun
+            return True
         for mod in MODIFIERS:
             words = getattr(kb, mod.table)
             if w in words and not (mod.once and getattr(np, mod.field) is not None) \
@@ -301,8 +329,12 @@ class Chunker:
         words: list[str] = []
         np.end = toks[j - 1].end if j > i else np.start
         while j < n and len(words) < MAX_NOUN_WORDS:
-            comp = _match_phrase(toks, j, self.kb.compounds)
+            comp = _match_phrase(toks, j, self.kb.compounds) or (
+                None if np.det in SINGULAR_DETS or np.count == 1 else self._plural_compound(toks, j, n))
             if comp:
+                first = comp[0].split(" ", 1)[0]
+                if np.material is None and first in self.kb.materials:
+                    np.material = first                            # "a brick wall" is made of brick
                 words.append(comp[0])
                 np.end = toks[j + comp[1] - 1].end
                 j += comp[1]
@@ -315,6 +347,22 @@ class Chunker:
         if not words and j > i and (np.color or np.size) and j < n and toks[j].text in ("one", "ones"):
             words, np.end, j = ["object"], toks[j].end, j + 1   # "the red one"
         return words, j
+
+    def _plural_compound(self, toks: list[Tok], j: int, n: int):
+        """"two traffic lights": a compound noun whose last word is plural -> (surface words, length); the
+        last word stays plural so the name is singularised and the count read."""
+        for words, value in self.kb.compounds.get(toks[j].text, ()):
+            k = len(words)
+            if k > 1 and j + k <= n and all(toks[j + x].text == words[x] for x in range(1, k - 1)):
+                last = toks[j + k - 1].text
+                nxt = toks[j + k].text if j + k < n else None
+                if nxt is not None and self.verb(last) is not None and (
+                        nxt in self.kb.determiners or _number(nxt, self.kb) is not None):
+                    return None                           # "candles light a cube": a verb
+                if last != words[-1] and (singularize(last, self.kb)[0] == words[-1]
+                                          or last in (words[-1] + "s", words[-1] + "es")):
+                    return " ".join(list(words[:-1]) + [last]), k
+        return None
 
     # head stops: each says whether the word at j ends (or is not part of) the head noun
     def _closed_word(self, toks, j, n, words, np) -> bool:
@@ -358,6 +406,18 @@ class Chunker:
         return (w.endswith("ing") and nxt in self.kb.determiners) \
             or (w.endswith("ed") and (nxt in self.kb.spatial or nxt == "by"))
 
+    def _participle_after_noun(self, toks, j, n, words, np) -> bool:
+        """"a whale breaching", "an airplane taxiing": an -ing word after the noun is a verb, not a noun."""
+        w = toks[j].text
+        return bool(words) and w.endswith("ing") and len(w) > 4 and w not in self.kb.ing_nouns \
+            and w not in self.kb.kind_of and not _match_phrase(toks, j, self.kb.compounds)
+
+    def _adverb(self, toks, j, n, words, np) -> bool:
+        """"lazily", "softly": an -ly adverb is never part of a noun."""
+        w = toks[j].text
+        return w.endswith("ly") and len(w) > 4 and w not in self.kb.adverb_nouns and w not in self.kb.kind_of \
+            and w not in self.kb.mass_nouns
+
     def _modifier_after_noun(self, toks, j, n, words, np) -> bool:
         """An adjective or fill word after the noun ends it: "the jar half full"."""
         return bool(words) and (self.is_modifier(toks[j].text) or bool(self.fill_at(toks, j)))
@@ -367,6 +427,9 @@ class Chunker:
         words = [w[:40] for w in words]
         *rest, last = words[-1].split(" ")
         sing, np.plural = singularize(last, self.kb)
+        if rest and last.endswith("es") and sing == last and last[:-2] + "s" != last:
+            sing, np.plural = last[:-2], True             # "wine glasses": the compound's plural
+        np.plural = np.plural and np.det not in SINGULAR_DETS   # "a sheep" is one sheep
         np.name = " ".join(words[:-1] + [" ".join(rest + [sing])])
 
     def _read_complement(self, np: NP, toks: list[Tok], j: int, n: int, depth: int) -> int:
@@ -410,6 +473,9 @@ class Chunker:
         """An unknown word used as a verb right after a noun phrase: "a man reading a paper",
         "a car parked on the road", "a dog sniffs a shoe". Returns (lemma, form) or None."""
         w = toks[i].text
+        if out and out[-1].type in ("CONJ", "COMMA", "NEG") and w.endswith("ing") and len(w) > 4 \
+                and w not in self.kb.ing_nouns and w not in self.kb.kind_of and w.isalpha():
+            return guess_lemma(w[:-3]), "ing"
         if not out or out[-1].type not in ("NP", "AUX") or w in self.kb.kind_of or w in self.kb.mass_nouns \
                 or self.closed(w) or not w.isalpha() or len(w) < 4:
             return None
@@ -457,9 +523,14 @@ class Chunker:
                 i += 1
                 continue
             if w in kb.time_words:
-                if out and out[-1].type == "PREP" and out[-1].value == "near":
+                if out and out[-1].type == "PREP" and out[-1].value in ("near", "in", "on"):
                     out.pop()  # "at sunset": a time, not a place
+                if w in kb.light_words:   # "at dusk", "at noon": the light of that time of day
+                    out.append(Chunk("LIGHT", kb.light_words[w], t.start, t.end))
                 i += 1
+                continue
+            if w in ("a", "an", "the") and i + 2 < n and toks[i + 1].text in SCENE_WORDS and toks[i + 2].text == "of":
+                i += 3    # "a close-up of", "a photo of"
                 continue
             side = _match_phrase(toks, i, kb.sides)
             spatial = _match_phrase(toks, i, kb.spatial)
@@ -562,4 +633,5 @@ class Chunker:
 
 #: Tests that end the head noun at a word (``Chunker._read_head``), any one suffices.
 _HEAD_STOPS = (Chunker._closed_word, Chunker._number_after_noun, Chunker._verb_not_noun, Chunker._unknown_verb,
-               Chunker._unknown_participle, Chunker._modifier_after_noun)
+               Chunker._unknown_participle, Chunker._participle_after_noun, Chunker._adverb,
+               Chunker._modifier_after_noun)

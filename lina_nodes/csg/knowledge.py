@@ -14,6 +14,8 @@ from pathlib import Path
 from ..errors import CSGError
 
 DEFAULT_PATH = Path(__file__).resolve().parent / "knowledge" / "physics.json"
+MAX_KNOWLEDGE_BYTES = 5_000_000
+MAX_ID_TEMPLATE = 64      # implied node ids are built from these templates: keep them short
 RULE_KEYS = {"id", "description", "match", "add", "edges", "constraints", "unless_scene_has_negated",
              "set_a_physics"}
 
@@ -51,6 +53,14 @@ class Knowledge:
     traits: dict                # trait -> frozenset of names ("@kind" expanded at lookup)
     trait_kinds: dict           # trait -> frozenset of kinds
     rules: list = field(default_factory=list)
+    finishes: frozenset = frozenset()        # glossy, polished...: attributes (texture.finish), never objects
+    collective_nouns: frozenset = frozenset()  # "a flock of geese": the entity is the geese
+    adverb_nouns: frozenset = frozenset()    # nouns ending in -ly ("family"): not adverbs
+    ing_nouns: frozenset = frozenset()       # nouns ending in -ing ("building"): not participles
+    light_words: dict = field(default_factory=dict)   # "sunset", "sunny" -> the light node they imply
+    time_nouns: frozenset = frozenset()      # "a sunny day": the day is a time, the sun the light
+    verb_lists: dict = field(default_factory=dict)    # name -> frozenset of lemmas (impact, held, mount...)
+    color_nouns: frozenset = frozenset()     # "an orange next to a banana": a colour word that is the noun
 
     def kind(self, name: str) -> str:
         k = self.kind_of.get(name)
@@ -70,6 +80,13 @@ class Knowledge:
                 and material in self.traits.get("reflective_materials", ()):
             return True
         return False
+
+    def finish_reflects(self, kind: str, finishes) -> bool:
+        """A surface or region with a reflective finish or state (glossy, polished, wet) mirrors what is on it."""
+        if kind not in ("surface", "region"):
+            return False
+        names = self.traits.get("reflective_finishes", ())
+        return any(f in names for f in finishes if f)
 
 
 def _phrase_table(mapping: dict) -> dict:
@@ -147,6 +164,9 @@ def _check_rules(rules: list) -> None:
         add = r["add"]
         if not isinstance(add, dict) or not isinstance(add.get("kind"), str) or not isinstance(add.get("id"), str):
             raise CSGError("expected an object with string 'kind' and 'id'.", field=f"{where}.add")
+        if not 0 < len(add["id"]) <= MAX_ID_TEMPLATE:
+            raise CSGError(f"expected an id template of 1 to {MAX_ID_TEMPLATE} characters, got {len(add['id'])}.",
+                           field=f"{where}.add.id")
         from .model import NODE_KINDS, CONSTRAINT_KINDS
         if add["kind"] not in NODE_KINDS:
             raise CSGError(f"expected one of {', '.join(NODE_KINDS)}, got {add['kind']!r}.", field=f"{where}.add.kind")
@@ -210,17 +230,24 @@ def build(data: dict, path: str, sha: str) -> Knowledge:
         emission_verbs=frozenset(verbs.get("emission", [])), time_words=frozenset(lex.get("time_words", [])),
         comparative_adjectives=dict(lex.get("comparative_adjectives", {})),
         kind_of=kind_of, traits=traits, trait_kinds=trait_kinds, rules=list(rules),
+        finishes=frozenset(lex.get("finishes", [])), collective_nouns=frozenset(lex.get("collective_nouns", [])),
+        adverb_nouns=frozenset(lex.get("adverb_nouns", [])), ing_nouns=frozenset(lex.get("ing_nouns", [])),
+        light_words=dict(lex.get("light_words", {})), time_nouns=frozenset(lex.get("time_nouns", [])),
+        color_nouns=frozenset(lex.get("color_nouns", [])),
+        verb_lists={k: frozenset(v) for k, v in verbs.items() if k not in ("regular", "irregular") and isinstance(v, list)},
     )
 
 
 @lru_cache(maxsize=8)
 def _load_cached(path: str, mtime_ns: int) -> Knowledge:
+    if Path(path).stat().st_size > MAX_KNOWLEDGE_BYTES:
+        raise CSGError(f"the knowledge file is larger than {MAX_KNOWLEDGE_BYTES // 1_000_000} MB.", field="knowledge")
     raw = Path(path).read_bytes()
     sha = hashlib.sha256(raw).hexdigest()
     try:
         data = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, ValueError) as e:
-        raise CSGError(f"the knowledge file {path} is not valid JSON ({e}).", field="knowledge",
+        raise CSGError(f"the knowledge file {path} is not valid JSON ({str(e)[:200]}).", field="knowledge",
                        fix="check the file with a JSON linter, or start from the bundled physics.json.") from None
     return build(data, path, sha)
 

@@ -23,6 +23,9 @@ AT_VERBS = {"look", "stare", "point", "bark", "smile", "growl", "hiss", "shout",
             "throw", "laugh", "sniff", "poke", "shoot"}
 _AT_VERB_FORMS = frozenset(third_person(v) for v in AT_VERBS)   # "looks at X" is an action, not a place
 _EFFECT_KINDS = frozenset(IMPLIED_NAMES.values())                # reflection, shadow...: owned, not placed
+#: Verb list -> the relations (None: all) whose place belongs to the verb's object, not its subject.
+_OBJECT_PLACES = {"mount": ("on", "in", "inside"), "emission": None}
+_CASTER_KINDS = frozenset(("object", "agent", "container"))
 _SLUG = re.compile(r"[^a-z0-9]+")
 
 
@@ -46,15 +49,24 @@ class _Builder:
         self.prev_subjects: list[str] = []    # subjects of the previous clause (pronouns prefer them)
         self.cur_subjects: list[str] = []
         self.full = False
+        self.lights: dict[str, str] = {}      # ambient light name -> node id ("at dusk", "a sunny road")
+        self.pronoun_hint: str | None = None  # "a plate with toast on it": "it" is the plate
 
     # -- entities --------------------------------------------------------------------------
     def entity(self, np: NP) -> str | None:
         if np.pronoun:
+            if self.pronoun_hint:
+                return self.pronoun_hint
             if self.prev_subjects and (self.cur_subjects != self.prev_subjects):
                 return self.prev_subjects[0]
             return self.last
         if "_id" in np.extra:
             return np.extra["_id"]
+        if "light" in np.extra:
+            self.ambient_light(np.extra["light"], (np.start, np.end))
+            if np.name in self.kb.time_nouns:      # "on a sunny day": only the light
+                np.extra["_id"] = None
+                return None
         nid = self._entity(np)
         np.extra["_id"] = nid
         return nid
@@ -105,12 +117,27 @@ class _Builder:
                 self.last = node["id"]
         return node["id"]
 
+    def ambient_light(self, name: str, span: tuple[int, int]) -> None:
+        """The light a time of day or weather word names ("at dusk", "sunny"): one node per name, no place."""
+        if name in self.lights or len(self.nodes) >= MAX_NODES:
+            return
+        slug = _slug(name)
+        k = self.counters.get(slug, 0)
+        self.counters[slug] = k + 1
+        node = {"id": f"{slug}_{k}", "name": name, "kind": "light", "explicit": True, "hop": 0, "count": 1,
+                "texture": {}, "physics": {}, "box": None, "negated": False, "span": span}
+        self.nodes.append(node)
+        self.by_id[node["id"]] = node
+        self.lights[name] = node["id"]
+
     def _merge(self, node: dict, np: NP) -> None:
         tex, phy = node["texture"], node["physics"]
-        for key in ("color", "material", "pattern"):
+        for key in ("color", "material", "pattern", "finish"):
             v = getattr(np, key)
             if v and key not in tex:
                 tex[key] = v
+        if np.finish and "material" not in tex:
+            tex["material"] = np.finish       # "a shiny teapot": the finish is what it looks made of
         if np.descriptor and "descriptor" not in tex:
             tex["descriptor"] = np.descriptor
         if np.size and "size" not in phy:
@@ -134,6 +161,13 @@ class _Builder:
         self.edge_keys.add(key)
         self.edges.append({"src": src, "dst": dst, "kind": kind, "relation": relation, "negated": negated,
                            "attrs": {k: v for k, v in attrs.items() if v is not None}})
+
+    def verb_forms(self, name: str) -> frozenset:
+        """Third-person forms of a knowledge verb list ("mount" -> rides, drives...)."""
+        cache = self.__dict__.setdefault("_verb_forms", {})
+        if name not in cache:
+            cache[name] = frozenset(third_person(v) for v in self.kb.verb_lists.get(name, ()))
+        return cache[name]
 
     def set_attr(self, ids: list[str], part: str, key: str, value) -> None:
         """Set ``node[part][key]`` (part "physics" or "texture") on each known node."""
@@ -289,9 +323,17 @@ class _Sentence:
         """THERE, BY, OTHER: nothing to read."""
         return i + 1
 
+    def light(self, i: int) -> int:
+        """LIGHT: "at dusk", "at noon": the scene is lit by that light."""
+        c = self.cs[i]
+        self.b.ambient_light(c.value, (c.start, c.end))
+        return i + 1
+
     def noun_group(self, i: int) -> int:
         """NP ("and" NP)*: the objects of the verb just read, else the new subjects."""
         ids, j = self.group(i)
+        if i > 0 and self.cs[i - 1].type == "OF" and self.subjects:
+            return j      # "the hull of a boat": a part of what was just named, not a new subject
         if i > 0 and self.cs[i - 1].type == "VERB" and self.subjects:
             self.action(ids)
         else:
@@ -329,7 +371,10 @@ class _Sentence:
         if not obj:
             return j
         self.prev_rel = rel
-        if self.places_what_is_in(i, rel, prev_rel, prev_objs):
+        if self.places_the_mount(i, prev_objs):
+            self.link(prev_objs, [obj], "spatial", rel)
+            self.last_obj = [obj]
+        elif self.places_what_is_in(i, rel, prev_rel, prev_objs):
             self.link(prev_objs, [obj], "spatial", rel)
             self.last_obj = [obj]
         elif rel == "in" and self.b.by_id[obj]["kind"] == "region" and not self.subjects:
@@ -338,6 +383,14 @@ class _Sentence:
         else:
             self.relate(rel, [obj])
         return j
+
+    def places_the_mount(self, i: int, prev_objs: list[str]) -> bool:
+        """VERB NP PREP: the place is the object's when the verb says so (_OBJECT_PLACES): "a man riding a
+        camel on the beach", "a candle lights a cube on a table"."""
+        if not (self.verb and i > 1 and prev_objs and self.cs[i - 1].type == "NP" and self.cs[i - 2].type == "VERB"):
+            return False
+        return any(self.verb in self.b.verb_forms(name) and (rels is None or self.cs[i].value in rels)
+                   for name, rels in _OBJECT_PLACES.items())
 
     def places_what_is_in(self, i: int, rel: str, prev_rel: str | None, prev_objs: list[str]) -> bool:
         """"a coin in a jar on the table": the place after "in X" is X's place, not the coin's."""
@@ -377,6 +430,7 @@ class _Sentence:
         """CONJ / COMMA: the pending verb ends; after a "with" group its owners are subjects again."""
         self.verb = None
         self.aux = False
+        self.b.pronoun_hint = None
         if self.main and not self.peek(i + 1, "PREP"):
             self.subjects, self.main = self.main, []
         return i + 1
@@ -402,20 +456,33 @@ class _Sentence:
         j = i + 1
         if self.peek(j, "COMP"):
             return self.quantity_comparison(j)
+        owners = self.with_owners(i)
         objs, j = self.group(j)
-        containers = self.containers()
+        placed = self.peek(j, "PREP")      # "with a peel stuck on the rim": it has its own place
+        containers = [s for s in owners if self.b.by_id[s]["kind"] == "container" and not placed]
         for o in objs:
-            self.attach_to_subjects(o, containers)
+            self.attach_to_subjects(o, containers, owners)
         by_id = self.b.by_id
         movable = [o for o in objs if not by_id[o]["negated"] and by_id[o]["kind"] not in _EFFECT_KINDS]
         if movable and len(movable) == len(objs) and self.peek(j, "PREP", "SIDE") and not containers:
             self.main = self.main or list(self.subjects)
             self.subjects = objs
+            if owners:
+                self.b.pronoun_hint = owners[0]     # "a box with a cube in it": "it" is the box
         elif objs:
             self.last_obj = objs
         return j
 
-    def attach_to_subjects(self, oid: str, containers: list[str]) -> None:
+    def with_owners(self, i: int) -> list[str]:
+        """Whose "with" phrase this is: the object just named after a place ("next to a plate with toast"),
+        else the subjects."""
+        if i > 1 and self.cs[i - 1].type == "NP" and self.cs[i - 2].type == "PREP" and self.last_obj \
+                and self.b.entity(self.cs[i - 1].value) in self.last_obj \
+                and self.b.by_id[self.last_obj[0]]["kind"] in ("object", "container"):
+            return list(self.last_obj)
+        return list(self.subjects)
+
+    def attach_to_subjects(self, oid: str, containers: list[str], owners: list[str] | None = None) -> None:
         """An effect ("with its shadow") gets the first subject as owner; a thing goes into the containers."""
         node = self.b.by_id[oid]
         if node["kind"] in _EFFECT_KINDS and self.subjects and "of" not in node["physics"]:
@@ -518,7 +585,7 @@ _STEPS = {
     "PREP": _Sentence.preposition, "SIDE": _Sentence.side, "AUX": _Sentence.auxiliary, "NEG": _Sentence.negation,
     "CONJ": _Sentence.clause_break, "COMMA": _Sentence.clause_break, "REL": _Sentence.relative_clause,
     "WITH": _Sentence.attach_with_phrase, "WITHOUT": _Sentence.negate_without_phrase, "FILL": _Sentence.fill_level,
-    "ADJ": _Sentence.predicate_adjective, "VERB": _Sentence.verb_phrase,
+    "ADJ": _Sentence.predicate_adjective, "VERB": _Sentence.verb_phrase, "LIGHT": _Sentence.light,
 }
 
 
@@ -541,12 +608,29 @@ def parse_explicit(prompt: str, kb: Knowledge) -> _Builder:
     for sent in _split_sentences(Chunker(kb).chunks(prompt)):
         s = _Sentence(b, sent)
         s.run()
+        b.pronoun_hint = None
         if s.subjects:
             b.prev_subjects, b.cur_subjects = list(s.subjects), []
         if b.full:
             break
     _fill_from_comparatives(b)
+    _drop_redundant_lights(b)
     return b
+
+
+def _drop_redundant_lights(b: _Builder) -> None:
+    """"at sunset with the sun on the left": the sun the prompt names is the light, no second one; and a
+    time-of-day light with nothing to cast a shadow ("a sunny beach") adds nothing to the graph."""
+    if not b.lights:
+        return
+    named_sun = any(n["name"] == "sun" and n["id"] not in b.lights.values() for n in b.nodes)
+    casters = any(n["kind"] in _CASTER_KINDS and not n["negated"] for n in b.nodes)
+    if casters and not named_sun:
+        return
+    drop = set(b.lights.values())
+    b.nodes = [n for n in b.nodes if n["id"] not in drop]
+    for nid in drop:
+        b.by_id.pop(nid, None)
 
 
 def _fill_from_comparatives(b: _Builder) -> None:

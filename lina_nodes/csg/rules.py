@@ -6,81 +6,138 @@ its edges and its constraints. Rules run in file order and see the nodes earlier
 """
 from __future__ import annotations
 
+import time
+
 from ..errors import CSGError
 from .constraints import fill_constraint, the
 from .knowledge import Knowledge, third_person
 from .model import CSG, Constraint, Edge, Node
 
 FILTER_KEYS = {"kind", "kind_not", "trait", "trait_not", "negated", "explicit", "has_fill_or_contents",
-               "contains_trait", "inside_trait", "name"}
+               "contains_trait", "inside_trait", "name", "holds_up", "held", "lit"}
+SYMMETRIC = {"next_to", "near", "close_to", "left_of", "right_of", "before"}   # "either_way" pairs read both ways
 CONTAIN_RELS = ("in", "inside")
+MAX_SECONDS = 3.0        # completion budget: a graph that would take longer is refused with a clear error
+MAX_NODES = 2000
+_CHECK_EVERY = 1024
 
 
 class _Graph:
-    def __init__(self, g: CSG, kb: Knowledge):
+    """The graph being completed, with indexes so every rule runs in time linear in its matches."""
+
+    def __init__(self, g: CSG, kb: Knowledge, max_seconds: float | None = MAX_SECONDS):
         self.kb = kb
         self.nodes: dict[str, Node] = {n.id: n for n in g.nodes}
-        self.edges: list[Edge] = list(g.edges)
+        self.edges: list[Edge] = []
         self.cons: list[Constraint] = list(g.constraints)
-        self.ekeys = {(e.src, e.dst, e.kind, e.relation) for e in self.edges}
+        self.ekeys: set = set()
+        self._in: dict[str, list[Edge]] = {}     # containment edges by dst / by src, in edge order
+        self._out: dict[str, list[Edge]] = {}
+        for e in g.edges:
+            self._append(e)
+        self._owned: dict | None = None           # (kind, of) -> first explicit, non-negated node id
+        self._held_up: set | None = None
+        self._held: set | None = None
+        self.deadline = None if max_seconds is None else time.monotonic() + max_seconds
+        self.max_seconds = max_seconds
+        self._ticks = 0
+
+    def tick(self) -> None:
+        """Refuse, naming the graph's size, once completion runs past its budget (checked every few steps)."""
+        self._ticks += 1
+        if self.deadline is not None and self._ticks % _CHECK_EVERY == 0 and time.monotonic() > self.deadline:
+            raise CSGError(f"completing this graph ({len(self.nodes)} nodes, {len(self.edges)} edges) takes more "
+                           f"than {self.max_seconds:g} s; LINA refuses it.", field="csg",
+                           fix="give fewer nodes or relations (a prompt needs a few dozen), or turn complete off.")
+
+    def _append(self, e: Edge) -> None:
+        self.ekeys.add((e.src, e.dst, e.kind, e.relation))
+        self.edges.append(e)
+        if e.kind == "spatial" and e.relation in CONTAIN_RELS and not e.negated:
+            self._in.setdefault(e.dst, []).append(e)
+            self._out.setdefault(e.src, []).append(e)
+
+    def owned(self, kind: str, of: str) -> str | None:
+        if self._owned is None:
+            self._owned = {}
+            for n in self.nodes.values():
+                if n.explicit and not n.negated and "of" in n.physics:
+                    self._owned.setdefault((n.kind, n.physics["of"]), n.id)
+        return self._owned.get((kind, of))
+
+    def replace(self, n: Node, reindex: bool) -> None:
+        self.nodes[n.id] = n
+        if reindex:
+            self._owned = None
 
     def trait(self, n: Node, trait: str) -> bool:
-        return self.kb.has_trait(n.name, n.kind, trait, n.texture.get("material"))
+        if self.kb.has_trait(n.name, n.kind, trait, n.texture.get("material")):
+            return True
+        return trait in ("reflective_horizontal", "reflective") and self.kb.finish_reflects(
+            n.kind, (n.texture.get("finish"), n.texture.get("material"), n.physics.get("state")))
+
+    def holds_up(self, nid: str) -> bool:
+        """Something rests on this node ("landing on the moon": the moon is ground here, not a light)."""
+        if self._held_up is None:
+            self._held_up = {e.dst for e in self.edges if e.kind == "spatial" and e.relation == "on" and not e.negated}
+        return nid in self._held_up
+
+    def held(self, nid: str) -> bool:
+        """The node is held, worn or carried ("holding a glass"): part of its holder's silhouette."""
+        if self._held is None:
+            verbs = _verb_set(self.kb, "held") or set()
+            self._held = {e.dst for e in self.edges if e.kind == "action" and e.relation in verbs}
+        return nid in self._held
 
     def contents(self, nid: str) -> list[str]:
-        return [e.src for e in self.edges if e.dst == nid and e.kind == "spatial" and e.relation in CONTAIN_RELS
-                and not e.negated and e.src in self.nodes and not self.nodes[e.src].negated]
+        return [e.src for e in self._in.get(nid, ()) if e.src in self.nodes and not self.nodes[e.src].negated]
 
     def holders(self, nid: str) -> list[str]:
-        return [e.dst for e in self.edges if e.src == nid and e.kind == "spatial" and e.relation in CONTAIN_RELS
-                and not e.negated]
+        return [e.dst for e in self._out.get(nid, ())]
 
     def matches(self, n: Node, f: dict, where: str) -> bool:
         for key, want in f.items():
-            if key == "kind":
-                if n.kind not in (want if isinstance(want, list) else [want]):
-                    return False
-            elif key == "kind_not":
-                if n.kind in want:
-                    return False
-            elif key == "name":
-                if n.name not in (want if isinstance(want, list) else [want]):
-                    return False
-            elif key == "trait":
-                if not self.trait(n, want):
-                    return False
-            elif key == "trait_not":
-                if any(self.trait(n, t) for t in want):
-                    return False
-            elif key == "negated":
-                if n.negated != want:
-                    return False
-            elif key == "explicit":
-                if n.explicit != want:
-                    return False
-            elif key == "has_fill_or_contents":
-                # a fill level is a liquid or granular medium (water, sand), not a few solid things inside
-                has = "fill" in n.physics or any(
-                    not self.trait(self.nodes[c], "empty") and (self.nodes[c].kind == "medium" or self.trait(self.nodes[c], "liquid"))
-                    for c in self.contents(n.id))
-                if has != want:
-                    return False
-            elif key == "contains_trait":
-                if not any(self.trait(self.nodes[c], want) for c in self.contents(n.id)):
-                    return False
-            elif key == "inside_trait":
-                if not any(h in self.nodes and self.trait(self.nodes[h], want) for h in self.holders(n.id)):
-                    return False
-            else:
+            test = _FILTERS.get(key)
+            if test is None:
                 raise CSGError(f"unknown filter key {key!r}; expected one of {', '.join(sorted(FILTER_KEYS))}.",
                                field=where)
+            if not test(self, n, want):
+                return False
         return True
+
+    def has_fill_or_contents(self, n: Node) -> bool:
+        """A fill level is a liquid or granular medium (water, sand), not a few solid things inside."""
+        return "fill" in n.physics or any(
+            not self.trait(self.nodes[c], "empty") and (self.nodes[c].kind == "medium" or self.trait(self.nodes[c], "liquid"))
+            for c in self.contents(n.id))
 
     def add_edge(self, src: str, dst: str, kind: str, relation: str) -> None:
         key = (src, dst, kind, relation)
         if src != dst and key not in self.ekeys and src in self.nodes and dst in self.nodes:
-            self.ekeys.add(key)
-            self.edges.append(Edge(src, dst, kind, relation))
+            self._append(Edge(src, dst, kind, relation))
+
+
+def _one_of(want) -> list:
+    return want if isinstance(want, list) else [want]
+
+
+#: Rule filter key -> test(graph, node, wanted value); a rule's node matches when every test passes.
+_FILTERS = {
+    "kind": lambda G, n, w: n.kind in _one_of(w),
+    "kind_not": lambda G, n, w: n.kind not in w,
+    "name": lambda G, n, w: n.name in _one_of(w),
+    "trait": lambda G, n, w: G.trait(n, w),
+    "trait_not": lambda G, n, w: not any(G.trait(n, t) for t in w),
+    "negated": lambda G, n, w: n.negated == w,
+    "explicit": lambda G, n, w: n.explicit == w,
+    "has_fill_or_contents": lambda G, n, w: G.has_fill_or_contents(n) == w,
+    "contains_trait": lambda G, n, w: any(G.trait(G.nodes[c], w) for c in G.contents(n.id)),
+    "inside_trait": lambda G, n, w: any(h in G.nodes and G.trait(G.nodes[h], w) for h in G.holders(n.id)),
+    "holds_up": lambda G, n, w: G.holds_up(n.id) == w,
+    "held": lambda G, n, w: G.held(n.id) == w,
+    # a light that something stands on ("landing on the moon") is ground there, not a light
+    "lit": lambda G, n, w: (not (G.trait(n, "ground_when_stood_on") and G.holds_up(n.id))) == w,
+}
 
 
 def _pairs(G: _Graph, rule: dict, where: str):
@@ -89,13 +146,17 @@ def _pairs(G: _Graph, rule: dict, where: str):
     rels = m.get("relation", "any")
     verbs = _verb_set(G.kb, m.get("edge_verb_in"))
     not_verbs = _verb_set(G.kb, m.get("edge_verb_not_in")) or set()
+    either_way, through_effects = m.get("either_way", False), m.get("through_effects", False)
     seen = set()
     if rels == "any":
-        for a in list(G.nodes.values()):
+        nodes = list(G.nodes.values())
+        bs = [b for b in nodes if G.matches(b, fb, f"{where}.match.b")]
+        for a in nodes:
             if not G.matches(a, fa, f"{where}.match.a"):
                 continue
-            for b in list(G.nodes.values()):
-                if b.id != a.id and G.matches(b, fb, f"{where}.match.b"):
+            for b in bs:
+                G.tick()
+                if b.id != a.id:
                     yield a, b, None
         return
     # explicit spatial edges, plus edges of an owned implied node ("its reflection in the mirror")
@@ -108,8 +169,10 @@ def _pairs(G: _Graph, rule: dict, where: str):
         if e.attrs.get("verb") in not_verbs:
             continue
         cands.append((e.src, e.dst, e.relation))
+        if either_way and e.relation in SYMMETRIC:
+            cands.append((e.dst, e.src, e.relation))
         src = G.nodes.get(e.src)
-        if src is not None and src.explicit and "of" in src.physics:
+        if through_effects and src is not None and src.explicit and "of" in src.physics:
             cands.append((src.physics["of"], e.dst, e.relation))
     for s, d, r in cands:
         if (s, d, r) in seen or s not in G.nodes or d not in G.nodes or s == d:
@@ -120,15 +183,20 @@ def _pairs(G: _Graph, rule: dict, where: str):
             yield a, b, r
 
 
-def _verb_set(kb: Knowledge, name: str | None):
-    """Third-person forms of a verb list from the lexicon (impact, motion, emission, containment)."""
+def _verb_set(kb: Knowledge, name: str | list | None):
+    """Third-person forms of one or more verb lists from the lexicon (impact, motion, emission, containment,
+    immersion, held, mount, reflection...)."""
     if not name:
         return None
-    lists = {"impact": kb.impact_verbs, "motion": kb.motion_verbs, "emission": kb.emission_verbs,
-             "containment": kb.containment_verbs}
-    if name not in lists:
-        raise CSGError(f"unknown verb list {name!r}; expected one of {', '.join(lists)}.", field="knowledge.rules")
-    return {third_person(v) for v in lists[name]}
+    lists = dict(kb.verb_lists)
+    lists.update({"impact": kb.impact_verbs, "motion": kb.motion_verbs, "emission": kb.emission_verbs,
+                  "containment": kb.containment_verbs})
+    out: set = set()
+    for one in _one_of(name):
+        if one not in lists:
+            raise CSGError(f"unknown verb list {one!r}; expected one of {', '.join(lists)}.", field="knowledge.rules")
+        out.update(third_person(v) for v in lists[one])
+    return out
 
 
 def _fmt(template: str, ctx: dict) -> str:
@@ -157,19 +225,24 @@ def _apply_one(G: _Graph, rule: dict, where: str) -> None:
         fa = rule["match"].get("a", {})
         matches = [(a, None, None) for a in list(G.nodes.values()) if G.matches(a, fa, f"{where}.match.a")]
     for a, b, rel in matches:
+        G.tick()
         if a.id in blocked_for:
             continue
         front, back = (a, b) if rel != "behind" else (b, a)
         ctx = {"a": a.id, "b": b.id if b else "", "front": front.id, "back": back.id if back else "",
-               "a_label": the(a), "b_label": b.label() if b else "", "a_name": a.name, "b_name": b.name if b else ""}
+               "a_name": a.name, "b_name": b.name if b else ""}
+        if "_label}" in add["id"]:
+            ctx.update(a_label=the(a), b_label=b.label() if b else "")
         nid = _fmt(add["id"], ctx)
         if nid in G.nodes and not G.nodes[nid].explicit:
             continue
         # reuse an explicit node the prompt stated ("its reflection", "the shadow of the ball")
-        reuse = next((n for n in G.nodes.values() if n.explicit and n.kind == add["kind"] and not n.negated
-                      and n.physics.get("of") == a.id), None)
+        reuse = G.owned(add["kind"], a.id)
+        if reuse is None and (nid in G.nodes or len(G.nodes) >= MAX_NODES):
+            continue
+        ctx.update(a_label=the(a), b_label=b.label() if b else "")
         if reuse is not None:
-            nid = reuse.id
+            nid = reuse
         else:
             parents = [a.hop] + ([b.hop] if b else [])
             texture = dict(add.get("texture", {}))
@@ -181,13 +254,11 @@ def _apply_one(G: _Graph, rule: dict, where: str) -> None:
             for key in add.get("physics_from_a", []):
                 if key in a.physics:
                     physics[key] = a.physics[key]
-            if nid in G.nodes or len(G.nodes) >= 2000:
-                continue
             G.nodes[nid] = Node(id=nid, name=add.get("name", add["kind"]), kind=add["kind"], explicit=False,
                                 hop=int(add.get("hop", 1)) + max(parents), count=1, texture=texture,
                                 physics=physics)
         for key, tmpl in rule.get("set_a_physics", {}).items():
-            G.nodes[a.id] = Node(**{**a.__dict__, "physics": {**a.physics, key: _fmt(tmpl, ctx)}})
+            G.replace(Node(**{**a.__dict__, "physics": {**a.physics, key: _fmt(tmpl, ctx)}}), reindex=key == "of")
         roles = {"a": [a.id], "b": [b.id] if b else [], "new": [nid], "front": [front.id],
                  "back": [back.id] if back else []}
         for e in rule.get("edges", []):
@@ -221,8 +292,10 @@ def _role(G: _Graph, role: str, roles: dict, a: Node, b: Node | None) -> list[st
     return roles.get(role, [])
 
 
-def apply_rules(g: CSG, kb: Knowledge) -> CSG:
-    G = _Graph(g, kb)
+def apply_rules(g: CSG, kb: Knowledge, max_seconds: float | None = MAX_SECONDS) -> CSG:
+    """The graph with the knowledge's implied nodes, edges and constraints. Indexed, so the work is linear in
+    the rule matches; ``max_seconds`` (None = no limit) bounds the wall-clock time with a clear CSGError."""
+    G = _Graph(g, kb, max_seconds)
     for i, rule in enumerate(kb.rules):
         _apply_one(G, rule, f"knowledge.rules[{i}] ({rule.get('id')})")
     return g.with_(nodes=list(G.nodes.values()), edges=G.edges, constraints=G.cons)
