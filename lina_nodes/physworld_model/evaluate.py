@@ -4,6 +4,11 @@ The sampler is ``diffusion.sample`` (Euler + CFG on ComfyUI's "simple" flow sche
 for seed s is ``torch.randn((1, 3, S, S), generator=manual_seed(s))``: what ComfyUI's KSampler
 (euler / simple, same seed, batch 1) draws for the LINA PhysWorld Loader's model, so an eval image
 is the image the nodes produce for that prompt and seed.
+Reproducibility: ``generate`` gives bit-identical images for the same (prompt, seed) pairs in the same
+batches (same ``batch``, same order) on the same machine; a seed sampled in another batch (or alone, as
+ComfyUI's KSampler does) may differ by float rounding of the batch-size-dependent kernels (measured: at
+most 1 uint8 level, in about 1 pixel per 1000 of a few images), so published scores are reproduced with
+the same ``batch``.
 Report: physical-alignment score (share of CSG constraints met, averaged over images) per
 category, per OOD rule, per constraint kind and per seed, plus a contact sheet PNG.
 """

@@ -274,3 +274,57 @@ def test_guider_with_a_pre_cfg_patch_on_the_model(comfy):
     g["gd"]["inputs"]["model"] = ["apg", 0]
     lat = latent_of(comfy, comfy.run(g))
     assert lat.isfinite().all()
+
+
+def test_skip_layer_guidance_still_acts_inside_lina_window(comfy):
+    """One sampling path: LINA Guider samples through ComfyUI's sampling_function, so a stock
+    SkipLayerGuidanceDiTSimple acting only inside LINA's early window changes the result (it was dropped there
+    when the guider called calc_cond_batch itself)."""
+    def graph(prefix, slg):
+        g = guider_graph(comfy, "sd3", prefix, steps=4)
+        if slg:
+            g["slg"] = {"class_type": "SkipLayerGuidanceDiTSimple",
+                        "inputs": {"model": g["gd"]["inputs"]["model"], "double_layers": "0", "single_layers": "",
+                                   "start_percent": 0.0, "end_percent": 0.05}}   # inside the window (ends at 0.11)
+            g["gd"]["inputs"]["model"] = ["slg", 0]
+        return g
+    plain = latent_of(comfy, comfy.run(graph("slg_off", False), timeout=300))
+    slg = latent_of(comfy, comfy.run(graph("slg_on", True), timeout=300))
+    assert slg.isfinite().all() and (slg - plain).abs().max() > 1e-5, "SLG had no effect inside LINA's window"
+
+
+def test_lina_sampler_reports_progress_on_the_websocket(comfy):
+    """LINA Sampler reports progress per step like SamplerCustomAdvanced (ComfyUI's own preview callback)."""
+    import websocket
+
+    g, model, clip, latent = loaders(comfy, "sd15")
+    g.update({
+        "csg": {"class_type": "LINACSGParse", "inputs": {"prompt": PROMPT, "seed": 0, "backend": "rules"}},
+        "lat": latent,
+        "s": {"class_type": "LINASampler", "inputs": {"model": model, "clip": clip, "csg": ["csg", 0],
+                                                      "latent_image": ["lat", 0], "negative": "", "seed": 11,
+                                                      "steps": 5, "cfg": 3.0, "sampler_name": "euler",
+                                                      "scheduler": "simple", "latent_scale": 1.0, "prompt_scale": 1.0}},
+        "save": {"class_type": "SaveLatent", "inputs": {"samples": ["s", 0], "filename_prefix": "lina_sampler_ws"}},
+    })
+    ws = websocket.create_connection(f"ws://{comfy.url.split('://')[1]}/ws?clientId={comfy.client.client_id}",
+                                     timeout=120)
+    try:
+        pid = comfy.client.queue(g)
+        progress = []
+        while True:
+            raw = ws.recv()
+            if not isinstance(raw, str):
+                continue
+            msg = json.loads(raw)
+            data = msg.get("data", {})
+            if data.get("prompt_id") not in (None, pid):
+                continue
+            if msg["type"] == "progress" and data.get("node") == "s":
+                progress.append((data["value"], data["max"]))
+            if msg["type"] in ("execution_success", "execution_error"):
+                break
+    finally:
+        ws.close()
+    assert msg["type"] == "execution_success", msg
+    assert progress and progress[-1] == (5, 5) and len(progress) >= 5, progress

@@ -8,9 +8,9 @@ import pytest
 import torch
 from PIL import Image
 
-from lina_nodes.physworld_model import cli
+from lina_nodes.cli import physworld_model_cmd as cli
 from lina_nodes.physworld_model.config import Config
-from lina_nodes.physworld_model.evaluate import evaluate, generate
+from lina_nodes.evaluation.physworld_eval import evaluate, generate
 from lina_nodes.physworld_model.model import load_bundle
 from lina_nodes.physworld_model.train import TrainError, train
 from lina_nodes.physworld_model.weights_io import describe, load_checkpoint, model_split, weights_split
@@ -95,7 +95,12 @@ def test_round_trip_bundle_generates_deterministically(run):
     i1 = generate(b, ["a small red ball on a table"] * 2, [1, 2], steps=3, cfg=2.0)
     i2 = generate(b, ["a small red ball on a table"], [1], steps=3, cfg=2.0)
     assert i1.shape == (2, 32, 32, 3) and i1.dtype == np.uint8
-    assert np.array_equal(i1[0], i2[0])          # seed -> same image, whatever the batch
+    # same seeds in the same batches -> bit-identical images
+    assert np.array_equal(i1, generate(b, ["a small red ball on a table"] * 2, [1, 2], steps=3, cfg=2.0))
+    # batched vs alone: the float kernels depend on the batch size (a few ulp here, CPU-dependent), so only
+    # nearly equal (measured on AMD EPYC: at most 1 level in 1 pixel of 1024, in 1-2 of 64 images)
+    d = np.abs(i1[0].astype(int) - i2[0].astype(int))
+    assert d.max() <= 2 and (d.max(-1) > 0).mean() < 0.005, (d.max(), (d.max(-1) > 0).mean())
     assert not np.array_equal(i1[0], i1[1])
 
 
