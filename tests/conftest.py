@@ -85,3 +85,24 @@ def comfy(tmp_path_factory):
 
 def load_workflow(name: str) -> dict:
     return json.loads((WORKFLOWS / name).read_text())
+
+
+# ---- markers by what a test needs (so `pytest -m "not server and not inprocess"` is the fast core run) ----
+_INPROCESS = {"test_core_is_comfy_free.py", "test_intervention_nodes_inprocess.py", "test_node_registration.py",
+              "test_scheduler_vs_comfy.py", "test_tiny_models.py", "test_setup.py", "test_lina_sampling_and_knee.py",
+              "test_security_files.py", "test_family_defaults.py", "test_lint.py"}
+_SLOW = {"test_physworld_model_train.py", "test_csg_fuzz.py", "test_security_core.py", "test_csg_everyday.py"}
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        path = Path(str(item.fspath))
+        where = path.parent.name
+        if where in ("server", "browser"):
+            item.add_marker(pytest.mark.server)
+        elif where == "diffusers":
+            item.add_marker(pytest.mark.diffusers)
+        elif path.name in _INPROCESS:
+            item.add_marker(pytest.mark.inprocess)
+        if path.name in _SLOW:
+            item.add_marker(pytest.mark.slow)

@@ -16,6 +16,7 @@ from ..inprocess.plan_build import build_plan
 from ..inprocess.sampling import sample_latent
 from ..inprocess.sigmas import causal_sigmas
 from ..intervention.plan import as_plan
+from ..security import require_finite
 from .types import AdapterType, CSGType, PlanType
 
 
@@ -125,7 +126,7 @@ class LINAGuider(io.ComfyNode):
         check_conditioning(negative, "negative")
         g = LinaCFGGuider(model, plan, lina_positive, mask)
         g.set_conds(positive, negative)
-        g.set_cfg(cfg)
+        g.set_cfg(require_finite(cfg, "cfg", lo=0.0, hi=100.0))
         return io.NodeOutput(g)
 
 
@@ -203,7 +204,7 @@ class LINASampler(io.ComfyNode):
         _, sigmas = causal_sigmas(model, scheduler, int(steps), plan.window_end, plan.early_share, 1.0)
         guider = LinaCFGGuider(model, plan, lpos)
         guider.set_conds(pos, neg)
-        guider.set_cfg(cfg)
+        guider.set_cfg(require_finite(cfg, "cfg", lo=0.0, hi=100.0))
         out = sample_latent(guider, latent_image, sigmas, sampler_name, int(seed))
         return io.NodeOutput(out, plan)
 

@@ -4,9 +4,11 @@ from __future__ import annotations
 import comfy.samplers
 from comfy_api.latest import io
 
+from ..errors import ScheduleError
 from ..inprocess.sigmas import causal_sigmas
 from ..intervention.plan import as_plan
 from ..intervention.schedule import DEFAULT_RHO
+from ..security import require_finite
 from .types import PlanType
 
 
@@ -52,7 +54,9 @@ class LINACausalScheduler(io.ComfyNode):
         if plan is not None:
             plan = as_plan(plan)
             beta, rho = plan.window_end, plan.early_share
-        _, sigmas = causal_sigmas(model, scheduler, int(steps), float(beta), float(rho), float(denoise))
+        beta, rho, denoise = (require_finite(v, name, ScheduleError, 0.0, 1.0)
+                              for v, name in ((beta, "beta"), (rho, "rho"), (denoise, "denoise")))
+        _, sigmas = causal_sigmas(model, scheduler, int(steps), beta, rho, denoise)
         return io.NodeOutput(sigmas)
 
 

@@ -34,6 +34,7 @@ from ..errors import LinaError
 
 PLAN_VERSION = "1.0"
 MODES = ("add", "substitute")
+MAX_REGIONS = 512   # boxes per plan (a CSG holds at most 2,000 nodes; masks cost time per box)
 RANGES = {  # every bounded plan field: (lo, hi); the one home of these ranges
     "prompt_strength": (0.0, 4.0),
     "latent_strength": (0.0, 20.0),
@@ -186,6 +187,10 @@ def validate(plan: LinaPlan) -> LinaPlan:
         if not 0.0 <= w <= 1.0:
             raise PlanError(f"must be in [0, 1], got {w:g}.", field=f"plan.token_weights[{k!r}]")
         tw[str(k)] = w
+    for key in ("regions", "layout_boxes"):
+        if len(getattr(plan, key)) > MAX_REGIONS:
+            raise PlanError(f"has {len(getattr(plan, key))} entries; at most {MAX_REGIONS}.", field=f"plan.{key}",
+                            fix="merge boxes, or keep the ones of the nodes that matter.")
     regions = tuple(_region(r, f"plan.regions[{i}]") for i, r in enumerate(plan.regions))
     boxes = tuple(_region(r, f"plan.layout_boxes[{i}]") for i, r in enumerate(plan.layout_boxes))
     return replace(plan, token_weights=tw, regions=regions, layout_boxes=boxes, **vals)

@@ -328,3 +328,12 @@ def test_lina_sampler_reports_progress_on_the_websocket(comfy):
         ws.close()
     assert msg["type"] == "execution_success", msg
     assert progress and progress[-1] == (5, 5) and len(progress) >= 5, progress
+
+
+def test_nan_cfg_and_denoise_are_refused_naming_the_field(comfy):
+    g = guider_graph(comfy, "sd15", "nan_cfg")
+    g["gd"]["inputs"]["cfg"] = float("nan")
+    _expect_error(comfy, g, "LINAGuider", "cfg")
+    g = guider_graph(comfy, "sd15", "nan_denoise", sched_plan=False)
+    g["sch"]["inputs"]["denoise"] = float("nan")
+    _expect_error(comfy, g, "LINACausalScheduler", "denoise")

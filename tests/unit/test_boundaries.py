@@ -15,7 +15,7 @@ import pytest
 PKG = Path(__file__).resolve().parents[2] / "lina_nodes"
 COMFY_MODULES = {"comfy", "comfy_api", "comfy_extras", "comfy_execution", "folder_paths", "latent_preview",
                  "nodes", "execution", "node_helpers", "comfyui_version"}
-PURE = ("csg", "intervention", "physworld", "physworld_model", "errors.py", "paths.py")
+PURE = ("csg", "intervention", "physworld", "physworld_model", "diffusers", "errors.py", "paths.py")
 HOST_BOUND = ("comfy_nodes", "inprocess", "evaluation", "cli", "devtools")
 
 
