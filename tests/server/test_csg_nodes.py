@@ -44,11 +44,12 @@ def test_parse_returns_json_and_preview(comfy):
     assert {"reflection", "shadow"} <= kinds
     images = out.get("images", [])
     assert images, out.keys()
-    # the preview is saved to ComfyUI's temp folder; it is a real drawing, not blank
+    # the on-node preview (ComfyUI's temp folder) is the square one, readable at node size, and a real drawing;
+    # the full-size 1024 x 512 drawing is the IMAGE output
     img_path = comfy.base_dir / "temp" / images[0].get("subfolder", "") / images[0]["filename"]
-    if img_path.exists():
-        arr = np.asarray(Image.open(img_path))
-        assert arr.shape[1] == 1024 and arr.std() > 5
+    assert img_path.exists(), img_path
+    arr = np.asarray(Image.open(img_path))
+    assert arr.shape[:2] == (512, 512) and arr.std() > 5
 
 
 def test_masks_per_node_for_video_frames(comfy):

@@ -195,7 +195,11 @@ def test_family_runs_on_standins_and_lina_changes_the_result(comfy, stem):
     plain = frames(comfy, comfy.run(to_standins(without_lina(twin(stem)), spec, f"fam/{tag}_plain"), timeout=300),
                    f"fam/{tag}_plain")
     assert lina.shape == plain.shape
-    assert np.abs(lina - plain).mean() > 0.5, f"{stem}: LINA did not change the output"
+    diff = np.abs(lina - plain)
+    if any(n["class_type"] == "LINACausalScheduler" for n in twin(stem).values()):
+        assert diff.mean() > 0.5, f"{stem}: LINA did not change the output"
+    else:   # the model patch alone (Wan 2.2's KSamplerAdvanced passes): a small, early-window-only change
+        assert diff.max() >= 1, f"{stem}: LINA did not change the output"
 
 
 def test_lina_at_zero_strength_equals_plain_cfg(comfy):

@@ -204,9 +204,10 @@ def test_completion_near_the_node_cap_is_bounded(comfy):
     text = json.dumps({"version": "1.0", "prompt": "x", "nodes": nodes, "edges": [], "constraints": [],
                        "meta": {}})
     t = time.monotonic()
-    entry = comfy.run(_from_json(text), timeout=30, expect_error=True)
-    assert time.monotonic() - t < 5.0
-    assert "takes more than" in execution_error(entry)["exception_message"]
+    entry = comfy.client.wait(comfy.client.queue(_from_json(text)), 30)
+    assert time.monotonic() - t < 5.0          # completed within the bound, or refused by the time cap
+    err = execution_error(entry)
+    assert err is None or "takes more than" in err["exception_message"], err
     still_serves(comfy)
 
 
