@@ -17,30 +17,14 @@ from ..csg.knowledge import load_knowledge
 from ..csg.layout import solve_layout
 from ..csg.llm import DEFAULT_MODEL, DEFAULT_URL, LLMCancelled, parse_llm
 from ..csg.masks import csg_masks
-from ..csg.model import CSG
+from ..csg.model import CSG, as_csg
 from ..csg.parser import parse
 from ..csg.preview import render_node_preview, render_preview
 from ..csg.rules import apply_rules
 from ..errors import CSGError, short
 from ..inprocess import file_access
-from ..security import loads_strict, require_finite
+from ..security import require_finite
 from .types import CSGType
-
-
-def _from_json(text, field: str) -> CSG:
-    """Caller JSON -> CSG: bounded, strict (NaN / Infinity refused naming the field), then the schema."""
-    return CSG.from_dict(loads_strict(text, field, CSGError))
-
-
-def _as_csg(value, field: str = "csg") -> CSG:
-    if isinstance(value, CSG):
-        return value
-    if isinstance(value, (str, bytes)):
-        return _from_json(value, field)
-    if isinstance(value, dict):
-        return CSG.from_dict(value)
-    raise CSGError(f"expected a LINA_CSG (or its JSON), got {type(value).__name__}.", field=field,
-                   fix="connect the csg output of LINA CSG Parse or LINA CSG From JSON.")
 
 
 def _preview_tensor(g: CSG, on_node: bool = False) -> torch.Tensor:
@@ -176,7 +160,7 @@ class LINACSGFromJSON(io.ComfyNode):
         if not isinstance(csg_json, str) or not csg_json.strip():
             raise CSGError("is empty.", field="csg_json",
                            fix="paste CSG JSON, or connect the csg_json output of LINA CSG Parse.")
-        g = _from_json(csg_json, "csg_json")
+        g = as_csg(csg_json, "csg_json")
         if complete:
             kb = load_knowledge()
             if not g.constraints:
@@ -218,7 +202,7 @@ class LINACSGMasks(io.ComfyNode):
 
     @classmethod
     def execute(cls, csg, width=512, height=512, frames=1, mode="node", select="") -> io.NodeOutput:
-        g = _as_csg(csg)
+        g = as_csg(csg)
         masks, index = csg_masks(g, int(width), int(height), int(frames), mode, select or "")
         return io.NodeOutput(torch.from_numpy(masks), "\n".join(index))
 
@@ -249,7 +233,7 @@ class LINACSGCausalPrompt(io.ComfyNode):
 
     @classmethod
     def execute(cls, csg, include_original=True, include_explicit=True) -> io.NodeOutput:
-        g = _as_csg(csg)
+        g = as_csg(csg)
         text = causal_prompt(g, include_original=bool(include_original), include_explicit=bool(include_explicit))
         return io.NodeOutput(text, ui={"text": [text]})
 

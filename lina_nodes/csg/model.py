@@ -200,3 +200,17 @@ class CSG:
             raise CSGError(f"not valid JSON ({e}).", field="json",
                            fix="paste the CSG JSON exactly as LINA CSG Parse outputs it.") from None
         return cls.from_dict(data)
+
+
+def as_csg(value, field: str = "csg") -> CSG:
+    """A CSG from a CSG, its JSON (strict: bounded, NaN / Infinity refused naming the field) or its dict."""
+    if isinstance(value, CSG):
+        return value
+    if isinstance(value, (str, bytes)):
+        from ..security import loads_strict
+
+        return CSG.from_dict(loads_strict(value, field, CSGError))
+    if isinstance(value, dict):
+        return CSG.from_dict(value)
+    raise CSGError(f"expected a LINA_CSG (or its JSON), got {type(value).__name__}.", field=field,
+                   fix="connect the csg output of LINA CSG Parse or LINA CSG From JSON.")

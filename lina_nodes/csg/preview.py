@@ -21,6 +21,15 @@ def _font(size: int):
         return ImageFont.load_default()
 
 
+def _boxes(g: CSG, ox: float, oy: float, side: float):
+    """(node, kind colour, pixel rectangle) of every laid-out, not negated node, largest box first (drawn under)."""
+    order = sorted((n for n in g.nodes if n.box is not None and not n.negated),
+                   key=lambda n: -((n.box[2] - n.box[0]) * (n.box[3] - n.box[1])))
+    for n in order:
+        x0, y0, x1, y1 = n.box
+        yield n, KIND_COLORS.get(n.kind, (0, 0, 0)), [ox + x0 * side, oy + y0 * side, ox + x1 * side, oy + y1 * side]
+
+
 def render_preview(g: CSG, width: int = 1024, height: int = 512) -> Image.Image:
     """An RGB image: left half the layout, right half the graph with edge labels."""
     img = Image.new("RGB", (width, height), (250, 250, 248))
@@ -33,12 +42,7 @@ def render_preview(g: CSG, width: int = 1024, height: int = 512) -> Image.Image:
     ox, oy = pad, pad + 16
     d.text((pad, 2), "layout (normalised boxes)", fill=(0, 0, 0), font=f)
     d.rectangle([ox, oy, ox + side, oy + side], outline=(0, 0, 0), fill=(255, 255, 255))
-    order = sorted((n for n in g.nodes if n.box is not None and not n.negated),
-                   key=lambda n: -((n.box[2] - n.box[0]) * (n.box[3] - n.box[1])))
-    for n in order:
-        x0, y0, x1, y1 = n.box
-        col = KIND_COLORS.get(n.kind, (0, 0, 0))
-        rect = [ox + x0 * side, oy + y0 * side, ox + x1 * side, oy + y1 * side]
+    for n, col, rect in _boxes(g, ox, oy, side):
         d.rectangle(rect, outline=col, width=2 if n.explicit else 1)
         d.text((rect[0] + 2, rect[1] + 1), n.id[:22], fill=col, font=f_small)
     # --- graph panel: columns by hop
@@ -106,12 +110,7 @@ def render_node_preview(g: CSG, size: int = NODE_PREVIEW_SIZE) -> Image.Image:
     side = int(size * 0.56)
     ox = (size - side) // 2
     d.rectangle([ox, top, ox + side, top + side], outline=(0, 0, 0), fill=(255, 255, 255), width=2)
-    order = sorted((n for n in g.nodes if n.box is not None and not n.negated),
-                   key=lambda n: -((n.box[2] - n.box[0]) * (n.box[3] - n.box[1])))
-    for n in order:
-        x0, y0, x1, y1 = n.box
-        col = KIND_COLORS.get(n.kind, (0, 0, 0))
-        rect = [ox + x0 * side, top + y0 * side, ox + x1 * side, top + y1 * side]
+    for n, col, rect in _boxes(g, ox, top, side):
         d.rectangle(rect, outline=col, width=4 if n.explicit else 2)
         if n.explicit:
             label = _fit(d, n.name, big, max(rect[2] - rect[0] - 4, side * 0.5))

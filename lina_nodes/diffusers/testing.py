@@ -88,8 +88,20 @@ def _eval(pipe):
     return pipe
 
 
+def _sd_vae_and_scheduler():
+    """The tiny 4-channel VAE and the Euler scheduler the SD1.5 and SDXL stand-ins share."""
+    from diffusers import AutoencoderKL, EulerDiscreteScheduler
+
+    vae = AutoencoderKL(block_out_channels=[4, 8], in_channels=3, out_channels=3,
+                        down_block_types=["DownEncoderBlock2D"] * 2, up_block_types=["UpDecoderBlock2D"] * 2,
+                        latent_channels=4, norm_num_groups=2, sample_size=16)
+    sched = EulerDiscreteScheduler(beta_start=0.00085, beta_end=0.012, beta_schedule="scaled_linear",
+                                   timestep_spacing="trailing", steps_offset=1)
+    return vae, sched
+
+
 def sd15(seed: int = 0):
-    from diffusers import AutoencoderKL, EulerDiscreteScheduler, StableDiffusionPipeline, UNet2DConditionModel
+    from diffusers import StableDiffusionPipeline, UNet2DConditionModel
     from transformers import CLIPTextModel
 
     torch.manual_seed(seed)
@@ -97,11 +109,7 @@ def sd15(seed: int = 0):
                                 out_channels=4, down_block_types=("DownBlock2D", "CrossAttnDownBlock2D"),
                                 up_block_types=("CrossAttnUpBlock2D", "UpBlock2D"), cross_attention_dim=32,
                                 norm_num_groups=2, attention_head_dim=2)
-    vae = AutoencoderKL(block_out_channels=[4, 8], in_channels=3, out_channels=3,
-                        down_block_types=["DownEncoderBlock2D"] * 2, up_block_types=["UpDecoderBlock2D"] * 2,
-                        latent_channels=4, norm_num_groups=2, sample_size=16)
-    sched = EulerDiscreteScheduler(beta_start=0.00085, beta_end=0.012, beta_schedule="scaled_linear",
-                                   timestep_spacing="trailing", steps_offset=1)
+    vae, sched = _sd_vae_and_scheduler()
     pipe = StableDiffusionPipeline(vae=vae, text_encoder=CLIPTextModel(clip_config()), tokenizer=clip_tokenizer(),
                                    unet=unet, scheduler=sched, safety_checker=None, feature_extractor=None,
                                    requires_safety_checker=False)
@@ -109,7 +117,7 @@ def sd15(seed: int = 0):
 
 
 def sdxl(seed: int = 0):
-    from diffusers import AutoencoderKL, EulerDiscreteScheduler, StableDiffusionXLPipeline, UNet2DConditionModel
+    from diffusers import StableDiffusionXLPipeline, UNet2DConditionModel
     from transformers import CLIPTextModel, CLIPTextModelWithProjection
 
     torch.manual_seed(seed)
@@ -119,11 +127,7 @@ def sdxl(seed: int = 0):
                                 use_linear_projection=True, addition_embed_type="text_time", addition_time_embed_dim=8,
                                 transformer_layers_per_block=(1, 1), projection_class_embeddings_input_dim=80,
                                 cross_attention_dim=64, norm_num_groups=2)
-    vae = AutoencoderKL(block_out_channels=[4, 8], in_channels=3, out_channels=3,
-                        down_block_types=["DownEncoderBlock2D"] * 2, up_block_types=["UpDecoderBlock2D"] * 2,
-                        latent_channels=4, norm_num_groups=2, sample_size=16)
-    sched = EulerDiscreteScheduler(beta_start=0.00085, beta_end=0.012, beta_schedule="scaled_linear",
-                                   timestep_spacing="trailing", steps_offset=1)
+    vae, sched = _sd_vae_and_scheduler()
     pipe = StableDiffusionXLPipeline(vae=vae, text_encoder=CLIPTextModel(clip_config()),
                                      text_encoder_2=CLIPTextModelWithProjection(clip_config()),
                                      tokenizer=clip_tokenizer(), tokenizer_2=clip_tokenizer(), unet=unet,

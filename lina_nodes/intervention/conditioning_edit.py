@@ -17,7 +17,7 @@ from typing import Callable, Protocol
 import torch
 
 from ..csg.causal_prompt import causal_prompt as render_causal_prompt
-from ..csg.model import CSG
+from ..csg.model import CSG, as_csg
 from ..errors import CSGError, LinaError
 from .plan import RANGES, LinaPlan, PlanError, as_plan, check_encoder_width
 from .prior import prior_plan
@@ -43,15 +43,6 @@ class LinaConditioning:
     positive: list           # c: [[cond, extras], ...]
     edited: list             # c'
     structure: list | None   # the structure prompt's conditioning, or None
-
-
-def as_csg(value) -> CSG:
-    if isinstance(value, CSG):
-        return value
-    if isinstance(value, (str, bytes)):
-        return CSG.from_json(value)
-    raise CSGError(f"expected a LINA_CSG, got {type(value).__name__}.", field="csg",
-                   fix="connect the csg output of LINA CSG Parse or LINA CSG From JSON.")
 
 
 def conditioning_width(cond: list, field: str) -> int:

@@ -7,7 +7,6 @@ from pathlib import Path
 import torch
 
 from ..errors import WeightsError
-from .config import Config, ConfigError
 from .denoiser import PhysWorldDenoiser
 from .text_encoder import TextEncoder
 from .tokenizer import WordTokenizer
@@ -48,16 +47,7 @@ class PhysWorldBundle:
 
 
 def load_bundle(path: str | Path, verify: bool = True) -> PhysWorldBundle:
-    w = load_model(path, verify=verify)
-    full = {"text": w.config["text"], "denoiser": w.config["denoiser"], "diffusion": w.config["diffusion"]}
-    if "sample" in w.config:
-        full["sample"] = w.config["sample"]
-    if isinstance(w.config["denoiser"], dict) and "image_size" in w.config["denoiser"]:
-        full["data"] = {"image_size": w.config["denoiser"]["image_size"]}
-    try:
-        Config.from_dict(full, where="config")
-    except ConfigError as e:
-        raise WeightsError(f"{path}: tampered header: its config is invalid ({e}).", field="weights") from None
+    w = load_model(path, verify=verify)   # header, config (weights_io.check_config), shapes and values checked
     try:
         tok = WordTokenizer(w.vocab, max_len=w.config["text"]["max_len"])
     except ValueError as e:

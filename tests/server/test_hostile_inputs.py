@@ -4,13 +4,12 @@ Loopback only; each case is bounded (< 5 s)."""
 from __future__ import annotations
 
 import json
-import threading
 import time
 import urllib.request
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
+from lina_nodes.devtools.fake_http import QuietHandler, loopback_server
 from lina_nodes.server.client import execution_error
 
 SENTINEL = "SENTINEL-SECRET-7f3a"
@@ -32,7 +31,7 @@ def timed(comfy, graph, expect_error):
     return entry
 
 
-class Fake(BaseHTTPRequestHandler):
+class Fake(QuietHandler):
     hits: list = []
     mode = "drip"
 
@@ -40,34 +39,17 @@ class Fake(BaseHTTPRequestHandler):
         Fake.hits.append(self.path)
         try:
             if Fake.mode == "redirect":
-                self.send_response(307)
-                self.send_header("Location", "http://127.0.0.2:9/steal")
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-                return
-            self.send_response(200)
-            self.send_header("Content-Length", "100000")
-            self.end_headers()
-            for _ in range(200):
-                self.wfile.write(b" ")
-                self.wfile.flush()
-                time.sleep(0.2)
+                return self.redirect(307, "http://127.0.0.2:9/steal")
+            self.drip(200, 0.2)
         except (BrokenPipeError, ConnectionResetError):
             pass
-
-    def log_message(self, *a):
-        pass
 
 
 @pytest.fixture()
 def fake():
-    srv = ThreadingHTTPServer(("127.0.0.1", 0), Fake)
-    srv.daemon_threads = True
     Fake.hits, Fake.mode = [], "drip"
-    threading.Thread(target=srv.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{srv.server_address[1]}/v1"
-    srv.shutdown()
-    srv.server_close()
+    with loopback_server(Fake) as url:
+        yield url
 
 
 @pytest.fixture()

@@ -2,13 +2,12 @@
 from __future__ import annotations
 
 import json
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
 from lina_nodes.csg.llm import parse_llm
+from lina_nodes.devtools.fake_http import QuietHandler, loopback_server
 
 GOOD = {"nodes": [{"id": "bird_0", "name": "bird", "kind": "agent"}, {"id": "snake_0", "name": "snake", "kind": "agent"},
                   {"id": "mirror_0", "name": "mirror", "kind": "surface"}],
@@ -16,7 +15,7 @@ GOOD = {"nodes": [{"id": "bird_0", "name": "bird", "kind": "agent"}, {"id": "sna
                   {"src": "bird_0", "dst": "mirror_0", "kind": "spatial", "relation": "in_front_of"}]}
 
 
-class Handler(BaseHTTPRequestHandler):
+class Handler(QuietHandler):
     reply = ""          # set per test
     status = 200
     delay = 0.0
@@ -36,19 +35,12 @@ class Handler(BaseHTTPRequestHandler):
         except (BrokenPipeError, ConnectionResetError):
             pass
 
-    def log_message(self, *a):
-        pass
-
 
 @pytest.fixture()
 def server():
-    srv = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     Handler.seen, Handler.status, Handler.delay = [], 200, 0.0
-    t = threading.Thread(target=srv.serve_forever, daemon=True)
-    t.start()
-    yield f"http://127.0.0.1:{srv.server_address[1]}/v1"
-    srv.shutdown()
-    srv.server_close()
+    with loopback_server(Handler) as url:
+        yield url
 
 
 def test_valid_llm_output_is_used_and_completed(server):

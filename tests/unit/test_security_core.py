@@ -8,7 +8,7 @@ import math
 import struct
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 
 import pytest
 import torch
@@ -21,6 +21,7 @@ from lina_nodes.csg.masks import MAX_MASK_BYTES, csg_masks
 from lina_nodes.csg.model import CSG
 from lina_nodes.csg.parser import parse
 from lina_nodes.csg.rules import apply_rules
+from lina_nodes.devtools.fake_http import QuietHandler, loopback_server
 from lina_nodes.errors import CSGError, LinaError, MAX_MESSAGE, WeightsError
 from lina_nodes.intervention.adapter import AdapterError, load_adapter
 from lina_nodes.physworld_model.weights_io import load_model, save_model
@@ -31,7 +32,7 @@ FAST = settings(max_examples=2500, deadline=None, suppress_health_check=list(Hea
 
 
 # ---- a hostile OpenAI-compatible endpoint on loopback ---------------------------------------------
-class Hostile(BaseHTTPRequestHandler):
+class Hostile(QuietHandler):
     mode = "good"
     seen: list = []
     redirect_to = ""
@@ -42,20 +43,9 @@ class Hostile(BaseHTTPRequestHandler):
         self.rfile.read(n)
         try:
             if Hostile.mode == "drip":              # one byte every 0.3 s: a per-read timeout never fires
-                self.send_response(200)
-                self.send_header("Content-Length", "100000")
-                self.end_headers()
-                for _ in range(100):
-                    self.wfile.write(b" ")
-                    self.wfile.flush()
-                    time.sleep(0.3)
-                return
+                return self.drip(100, 0.3)
             if Hostile.mode == "redirect":
-                self.send_response(302)
-                self.send_header("Location", Hostile.redirect_to)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-                return
+                return self.redirect(302, Hostile.redirect_to)
             if Hostile.mode == "huge":
                 body = b"{" + b" " * 3_000_000 + b"}"
             elif Hostile.mode == "nan":
@@ -72,19 +62,12 @@ class Hostile(BaseHTTPRequestHandler):
         except (BrokenPipeError, ConnectionResetError):
             pass
 
-    def log_message(self, *a):
-        pass
-
 
 @pytest.fixture()
 def hostile():
-    srv = ThreadingHTTPServer(("127.0.0.1", 0), Hostile)
-    srv.daemon_threads = True
     Hostile.seen, Hostile.mode = [], "good"
-    threading.Thread(target=srv.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{srv.server_address[1]}/v1"
-    srv.shutdown()
-    srv.server_close()
+    with loopback_server(Hostile) as url:
+        yield url
 
 
 @pytest.mark.parametrize("url", ["file:///etc/passwd", "ftp://127.0.0.1/x", "http://127.0.0.1:9/v1?", "http://h/v1#x",
