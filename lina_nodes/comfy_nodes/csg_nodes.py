@@ -58,7 +58,7 @@ def _parse_with_llm(prompt, llm_url, llm_model, llm_timeout, knowledge, seed: in
     endpoint, why = file_access.select_llm_endpoint(llm_url if isinstance(llm_url, str) else "")
     if endpoint is None:
         g = parse(prompt, knowledge=knowledge, seed=seed)
-        return g.with_(meta={**g.meta, "llm_error": why, "llm_fallback": True})
+        return g.replaced(meta={**g.meta, "llm_error": why, "llm_fallback": True})
     try:
         return parse_llm(prompt, url=endpoint, model=llm_model or DEFAULT_MODEL,
                          timeout=max(0.1, min(deadline, file_access.llm_max_seconds())), knowledge=knowledge,
@@ -164,7 +164,7 @@ class LINACSGFromJSON(io.ComfyNode):
         if complete:
             kb = load_knowledge()
             if not g.constraints:
-                g = g.with_(constraints=explicit_constraints(g, tuple(kb.empty_words), kb.mass_nouns))
+                g = g.replaced(constraints=explicit_constraints(g, tuple(kb.empty_words), kb.mass_nouns))
             g = solve_layout(apply_rules(g, kb), seed=int(seed))
             CSG.from_dict(g.to_dict())
         return io.NodeOutput(g, g.to_json())

@@ -34,7 +34,7 @@ def _mask_in():
                                  "or one per frame).")
 
 
-class LINAPlan(io.ComfyNode):
+class PlanNode(io.ComfyNode):
     @classmethod
     def define_schema(cls) -> io.Schema:
         return io.Schema(
@@ -92,7 +92,7 @@ class LINAPlan(io.ComfyNode):
         return io.NodeOutput(plan, pos, lpos, text, ui={"text": [text]})
 
 
-class LINAGuider(io.ComfyNode):
+class GuiderNode(io.ComfyNode):
     @classmethod
     def define_schema(cls) -> io.Schema:
         return io.Schema(
@@ -130,7 +130,7 @@ class LINAGuider(io.ComfyNode):
         return io.NodeOutput(g)
 
 
-class LINAModelPatch(io.ComfyNode):
+class ModelPatchNode(io.ComfyNode):
     @classmethod
     def define_schema(cls) -> io.Schema:
         return io.Schema(
@@ -159,7 +159,7 @@ class LINAModelPatch(io.ComfyNode):
         return io.NodeOutput(patch_model(model, plan, lina_positive, mask))
 
 
-class LINASampler(io.ComfyNode):
+class SamplerNode(io.ComfyNode):
     @classmethod
     def define_schema(cls) -> io.Schema:
         return io.Schema(
@@ -209,4 +209,4 @@ class LINASampler(io.ComfyNode):
         return io.NodeOutput(out, plan)
 
 
-NODES = [LINAPlan, LINAGuider, LINAModelPatch, LINASampler]
+NODES = [PlanNode, GuiderNode, ModelPatchNode, SamplerNode]

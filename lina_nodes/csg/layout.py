@@ -347,4 +347,4 @@ def solve_layout(g: CSG, seed: int = 0, passes: int = 3) -> CSG:
     nodes = [n if n.id in fixed else n.__class__(**{**n.__dict__, "box": boxes[n.id].tup() if n.id in boxes else None})
              for n in g.nodes]
     meta = {**g.meta, "layout_seed": int(seed)}
-    return g.with_(nodes=nodes, meta=meta)
+    return g.replaced(nodes=nodes, meta=meta)

@@ -221,7 +221,7 @@ def parse_llm(prompt: str, *, url: str = DEFAULT_URL, model: str = DEFAULT_MODEL
         content = chat(prompt, url, model, timeout, api_key, cancel)
         data = _normalise(_extract_json(content), prompt)
         g = CSG.from_dict(data)  # schema + graph validation
-        g = g.with_(constraints=explicit_constraints(g, tuple(kb.empty_words), kb.mass_nouns),
+        g = g.replaced(constraints=explicit_constraints(g, tuple(kb.empty_words), kb.mass_nouns),
                     meta={"parser": "llm", "llm_model": model, "seed": int(seed),
                           "knowledge_sha256": kb.sha256[:16]})
         g = solve_layout(apply_rules(g, kb), seed=seed)
@@ -232,4 +232,4 @@ def parse_llm(prompt: str, *, url: str = DEFAULT_URL, model: str = DEFAULT_MODEL
     except Exception as e:  # noqa: BLE001 - any failure falls back, by design
         reason = short(str(e) if isinstance(e, CSGError) else f"{type(e).__name__}: {short(str(e), 200)}", 300)
         g = parse(prompt, knowledge=kb, seed=seed)
-        return g.with_(meta={**g.meta, "llm_error": reason, "llm_fallback": True})
+        return g.replaced(meta={**g.meta, "llm_error": reason, "llm_fallback": True})

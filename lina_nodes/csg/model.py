@@ -151,7 +151,7 @@ class CSG:
     def edges_to(self, node_id: str) -> list[Edge]:
         return [e for e in self.edges if e.dst == node_id]
 
-    def with_(self, **changes: Any) -> "CSG":
+    def replaced(self, **changes: Any) -> "CSG":
         """A copy with some fields replaced (lists are stored as tuples)."""
         for key in ("nodes", "edges", "constraints"):
             if key in changes:

@@ -672,7 +672,7 @@ def parse(prompt: str, *, knowledge: str | Path | Knowledge | None = None, seed:
         meta["truncated"] = True
     g = CSG(nodes=tuple(nodes), edges=tuple(edges), constraints=(), prompt=prompt, meta=meta)
     cons = explicit_constraints(g, empty_words=tuple(kb.empty_words), mass_nouns=kb.mass_nouns)
-    g = g.with_(constraints=cons)
+    g = g.replaced(constraints=cons)
     if implied:
         g = apply_rules(g, kb)
     if layout:

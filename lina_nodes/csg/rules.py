@@ -298,4 +298,4 @@ def apply_rules(g: CSG, kb: Knowledge, max_seconds: float | None = MAX_SECONDS) 
     G = _Graph(g, kb, max_seconds)
     for i, rule in enumerate(kb.rules):
         _apply_one(G, rule, f"knowledge.rules[{i}] ({rule.get('id')})")
-    return g.with_(nodes=list(G.nodes.values()), edges=G.edges, constraints=G.cons)
+    return g.replaced(nodes=list(G.nodes.values()), edges=G.edges, constraints=G.cons)

@@ -167,11 +167,11 @@ class InProcessSampler:
             plan, positive, lina_positive = self.plan_for(prompt, csg, 0.0 if "prompt" in ablate else prompt_scale,
                                                           latent_scale, mode, adapter, plan_changes)
             if "latent" in ablate:
-                plan = plan.with_(latent_strength=0.0)
+                plan = plan.updated(latent_strength=0.0)
             if "structure" in ablate:
-                plan = plan.with_(structure_share=0.0)
+                plan = plan.updated(structure_share=0.0)
             elif structure_share is not None and plan.structure_prompt:
-                plan = plan.with_(structure_share=float(structure_share))
+                plan = plan.updated(structure_share=float(structure_share))
         if swap_from is not None:
             # swap_from for progress < swap_at, the prompt from swap_at on (ComfyUI timestep ranges; no step
             # sees both)

@@ -79,7 +79,7 @@ def resolve_plan(g: CSG, cp: str, width: int, positive: list, adapter=None, prom
                             fix="connect the output of a LINA adapter loader.")
     check_encoder_width(plan, width, field="override_json")
     if adapter is not None and not (plan_json or "").strip():
-        plan = plan.with_(**dict(adapter.plan_overrides(g, positive[0][1].get("pooled_output"))), source="adapter")
+        plan = plan.updated(**dict(adapter.plan_overrides(g, positive[0][1].get("pooled_output"))), source="adapter")
     changes = {"encoder_width": width}
     if prompt_scale != 1.0:
         changes["prompt_strength"] = min(plan.prompt_strength * prompt_scale, RANGES["prompt_strength"][1])
@@ -87,7 +87,7 @@ def resolve_plan(g: CSG, cp: str, width: int, positive: list, adapter=None, prom
         changes["latent_strength"] = min(plan.latent_strength * latent_scale, RANGES["latent_strength"][1])
     if mode:
         changes["mode"] = mode
-    return plan.with_(**changes)
+    return plan.updated(**changes)
 
 
 def edit_conditioning(g: CSG, plan: LinaPlan, cp: str, positive: list, enc: TextEncoderIO,
@@ -130,7 +130,7 @@ def build_conditioning(csg, enc: TextEncoderIO, adapter=None, prompt_scale: floa
     check_adapter_encoder(adapter, enc)
     plan = resolve_plan(g, cp, width, positive, adapter, prompt_scale, latent_scale, mode, plan_json)
     if plan_changes:
-        plan = plan.with_(**plan_changes)
+        plan = plan.updated(**plan_changes)
     if plan.prompt_strength == 0.0:
         # no prompt edit: c' is the causal completion itself (the latent term then guides toward it)
         edited = enc.conditioning(cp) if plan.latent_strength else [[t, d.copy()] for t, d in positive]
@@ -143,7 +143,7 @@ def build_conditioning(csg, enc: TextEncoderIO, adapter=None, prompt_scale: floa
             raise PlanError(f"the adapter's physics subspace has width {sub.width}, this encoder has width {width}.",
                             field="adapter", fix="use an adapter trained for this text encoder.")
         edited, notes = edit_conditioning(g, plan, cp, positive, enc, sub, tokens)
-    plan = plan.with_(notes=tuple(plan.notes) + tuple(notes))
+    plan = plan.updated(notes=tuple(plan.notes) + tuple(notes))
     structure = None
     if plan.structure_prompt.strip() and plan.structure_share > 0.0:
         structure = enc.conditioning(plan.structure_prompt)

@@ -90,7 +90,7 @@ class LinaPlan:
     def is_noop(self) -> bool:
         return self.prompt_strength == 0.0 and self.latent_strength == 0.0
 
-    def with_(self, **changes: Any) -> LinaPlan:
+    def updated(self, **changes: Any) -> LinaPlan:
         for key in ("regions", "layout_boxes"):
             if key in changes:
                 changes[key] = tuple(r if isinstance(r, Region) else _region(r, key) for r in changes[key])

@@ -44,7 +44,7 @@ def test_noop_plan_through_the_hooks_equals_the_plain_run(family):
     pipe = pipe_of(family)
     plain = T.output_of(pipe(**call_args(family)))
     base = apply(pipe, PROMPT, max_sequence_length=msl(family)).plan
-    noop = base.with_(latent_strength=0.0, structure_share=0.0, structure_prompt="").to_json()
+    noop = base.updated(latent_strength=0.0, structure_share=0.0, structure_prompt="").to_json()
     run = apply(pipe, PROMPT, plan_json=noop, schedule=False, max_sequence_length=msl(family))
     with run as kw:
         out = T.output_of(pipe(**call_args(family, kw)))
@@ -170,7 +170,7 @@ def test_add_mode_changes_only_inside_the_window_and_the_mask(family):
     pipe = pipe_of(family)
     fam = family_of(pipe)
     base = apply(pipe, PROMPT, max_sequence_length=msl(family)).plan
-    left = base.with_(mode="add", latent_strength=2.0, structure_share=0.0, structure_prompt="", mask_floor=0.0,
+    left = base.updated(mode="add", latent_strength=2.0, structure_share=0.0, structure_prompt="", mask_floor=0.0,
                       regions=({"node": "left", "box": [0.0, 0.0, 0.5, 1.0], "weight": 1.0},))
     plain_store, lina_store = {}, {}
     pipe(**call_args(family, callback_on_step_end=step_latents(plain_store)))
@@ -215,7 +215,7 @@ def test_user_mask_and_several_images_per_prompt():
     family = "sd15"
     pipe = pipe_of(family)
     base = apply(pipe, PROMPT).plan
-    full = base.with_(mode="add", latent_strength=2.0, structure_share=0.0, structure_prompt="", regions=())
+    full = base.updated(mode="add", latent_strength=2.0, structure_share=0.0, structure_prompt="", regions=())
     user = torch.zeros(16, 16)
     user[8:] = 1.0
     plain_store, lina_store = {}, {}

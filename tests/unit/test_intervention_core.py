@@ -104,7 +104,7 @@ def test_lambda_window_and_decay():
 
 
 def test_region_mask_soft_coverage_and_floor():
-    p = LinaPlan(regions=({"node": "a", "box": [0.0, 0.0, 0.5, 0.5], "weight": 1.0},), mask_floor=0.1).with_()
+    p = LinaPlan(regions=({"node": "a", "box": [0.0, 0.0, 0.5, 0.5], "weight": 1.0},), mask_floor=0.1).updated()
     m = lg.region_mask(p, 4, 4)
     assert m[0, 0] == 1.0 and m[3, 3] == pytest.approx(0.1) and m.shape == (4, 4)
     m3 = lg.region_mask(p, 3, 3)  # the box edge falls inside a cell: a quarter of it is covered

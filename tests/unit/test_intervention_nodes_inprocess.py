@@ -40,7 +40,7 @@ def cond(width=768, L=77, value=0.0):
     return [[torch.full((1, L, width), value), {"pooled_output": torch.zeros(1, width)}]]
 
 
-PLAN = prior_plan(parse("a red ball in front of a small mirror")).with_(encoder_width=768)
+PLAN = prior_plan(parse("a red ball in front of a small mirror")).updated(encoder_width=768)
 
 
 @pytest.mark.parametrize("family", ["sd15", "sdxl", "sd3", "flux", "wan21"])
@@ -65,7 +65,7 @@ def test_patch_composes_and_leaves_single_slots_alone():
     assert len(keys) == 1 and keys[0].startswith("lina_")
     p2 = mp.patch_model(p, PLAN, cond())  # two LINA patches: distinct keys
     assert len(p2.wrappers[comfy.patcher_extension.WrappersMP.OUTER_SAMPLE]) == 2
-    noop = mp.patch_model(m, PLAN.with_(latent_strength=0.0), cond())
+    noop = mp.patch_model(m, PLAN.updated(latent_strength=0.0), cond())
     assert len(noop.model_options["sampler_post_cfg_function"]) == 1
 
 
@@ -92,7 +92,7 @@ def _run_post_cfg(p, sigma, monkeypatch, shape=(1, 4, 8, 8), edit_value=1.0):
 @pytest.mark.parametrize("shape", [(1, 4, 8, 8), (1, 16, 3, 8, 8)])
 def test_post_cfg_term_only_in_window_and_masked(monkeypatch, shape):
     m = patcher("sd15" if len(shape) == 4 else "wan21")
-    plan = PLAN.with_(regions=[{"node": "r", "box": [0.0, 0.0, 0.5, 0.5], "weight": 1.0}])
+    plan = PLAN.updated(regions=[{"node": "r", "box": [0.0, 0.0, 0.5, 0.5], "weight": 1.0}])
     p = mp.patch_model(m, plan, cond())
     w = resolve_window(m, plan)
     smax, sbeta = w.sigma_max, w.sigma_beta
@@ -136,7 +136,7 @@ def positives_seen(patched, sigmas, structure=False) -> list:
 
 
 def test_substitute_mode_swaps_positive_inside_window_only():
-    p = mp.patch_model(patcher(), PLAN.with_(mode="substitute"), cond())
+    p = mp.patch_model(patcher(), PLAN.updated(mode="substitute"), cond())
     assert "sampler_post_cfg_function" not in p.model_options
     assert positives_seen(p, (14.0, 0.1)) == ["c_prime", "c"]
 
@@ -158,7 +158,7 @@ def test_scheduler_takes_window_and_share_from_a_plan():
 
     model = SamplingOnlyModel("sd3")
     plain = LINACausalScheduler.execute(model, 20, "simple", 0.0, 0.35, 1.0).result[0]
-    plan = PLAN.with_(window_end=0.3, early_share=0.6)
+    plan = PLAN.updated(window_end=0.3, early_share=0.6)
     linked = LINACausalScheduler.execute(model, 20, "simple", 0.0, 0.35, 1.0, plan=plan).result[0]
     same = LINACausalScheduler.execute(model, 20, "simple", 0.3, 0.6, 1.0).result[0]
     assert torch.equal(linked, same) and not torch.equal(linked, plain)
@@ -268,7 +268,7 @@ def test_build_plan_adds_the_structure_phase_and_guider_and_patch_use_it_first()
     assert all(cnd.PHASE_KEY not in d for _, d in lpos2)      # nothing deferred: c' alone, as before
 
     for mode in ("add", "substitute"):
-        p = plan.with_(mode=mode)
+        p = plan.updated(mode=mode)
         gd = gdr.LinaCFGGuider(patcher(), p, lpos)
         gd.set_conds(pos, cond())
         assert gd.model_patcher.wrappers   # the guider samples the LINA-patched model
@@ -281,8 +281,8 @@ def test_build_plan_adds_the_structure_phase_and_guider_and_patch_use_it_first()
         middle = "c_prime" if mode == "substitute" else "c"
         assert positives_seen(mp.patch_model(patcher(), p, lpos), sigmas, structure=True) == ["structure", middle, "c"]
     # no structure phase and no latent strength: the patch is a no-op; a structure phase alone is not
-    assert not mp.patch_model(patcher(), plan.with_(latent_strength=0.0, structure_share=0.0), lpos).wrappers
-    assert mp.patch_model(patcher(), plan.with_(latent_strength=0.0), lpos).wrappers
+    assert not mp.patch_model(patcher(), plan.updated(latent_strength=0.0, structure_share=0.0), lpos).wrappers
+    assert mp.patch_model(patcher(), plan.updated(latent_strength=0.0), lpos).wrappers
 
 
 def test_prior_adapter_through_build_plan_and_another_encoder_is_refused(tmp_path):
@@ -312,7 +312,7 @@ def test_prior_adapter_through_build_plan_and_another_encoder_is_refused(tmp_pat
 def test_layout_focus_acts_only_in_its_phase_and_in_both_modes(monkeypatch):
     m = patcher()
     for mode in ("add", "substitute"):
-        plan = PLAN.with_(mode=mode, latent_strength=0.0, layout_strength=1.0, layout_share=0.5,
+        plan = PLAN.updated(mode=mode, latent_strength=0.0, layout_strength=1.0, layout_share=0.5,
                           layout_boxes=[{"node": "o", "box": [0.0, 0.0, 0.5, 0.5], "weight": 1.0}])
         p = mp.patch_model(m, plan, cond())
         w = resolve_window(m, plan)
@@ -324,4 +324,4 @@ def test_layout_focus_acts_only_in_its_phase_and_in_both_modes(monkeypatch):
         late = fn({**args, "sigma": torch.tensor([w.sigma_layout * 0.99])})
         assert late is x and not torch.equal(early, x)                       # the phase boundary is sigma_layout
         assert torch.equal(early[..., :4, :4], x[..., :4, :4])                # inside the box: untouched
-    assert not mp.patch_model(m, PLAN.with_(latent_strength=0.0, layout_strength=0.0), cond()).wrappers
+    assert not mp.patch_model(m, PLAN.updated(latent_strength=0.0, layout_strength=0.0), cond()).wrappers

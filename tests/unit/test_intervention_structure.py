@@ -66,7 +66,7 @@ def test_prior_sets_the_structure_phase_and_the_plan_round_trips():
     back = LinaPlan.from_json(plan.to_json())
     assert back == plan
     with pytest.raises(PlanError, match="plan.structure_share"):
-        plan.with_(structure_share=1.5)
+        plan.updated(structure_share=1.5)
     with pytest.raises(PlanError, match="plan.structure_share"):
         LinaPlan.from_dict({**plan.to_dict(), "structure_share": float("nan")})
     with pytest.raises(PlanError, match="plan.structure_prompt"):

@@ -23,7 +23,7 @@ def test_layout_boxes_are_content_nodes_not_backdrops():
 @pytest.mark.parametrize("shape", [(2, 3, 8, 8), (1, 4, 3, 8, 8)])
 def test_focus_moves_only_outside_the_boxes_toward_the_row_background(shape):
     torch.manual_seed(0)
-    plan = LinaPlan().with_(layout_boxes=BOX, layout_strength=1.0, layout_share=0.5)
+    plan = LinaPlan().updated(layout_boxes=BOX, layout_strength=1.0, layout_share=0.5)
     keep = lf.keep_mask(plan, shape)
     d = torch.randn(shape)
     out = lf.focus(d, keep, 1.0)
@@ -39,8 +39,8 @@ def test_focus_moves_only_outside_the_boxes_toward_the_row_background(shape):
 
 def test_layout_fields_are_validated_and_round_trip():
     with pytest.raises(PlanError, match="layout_strength"):
-        LinaPlan().with_(layout_strength=1.5)
+        LinaPlan().updated(layout_strength=1.5)
     with pytest.raises(PlanError, match="layout_boxes"):
-        LinaPlan().with_(layout_boxes=[{"node": "o", "box": [0.5, 0.5, 0.2, 0.9]}])
-    p = LinaPlan().with_(layout_boxes=BOX, layout_strength=0.5, layout_share=0.25)
+        LinaPlan().updated(layout_boxes=[{"node": "o", "box": [0.5, 0.5, 0.2, 0.9]}])
+    p = LinaPlan().updated(layout_boxes=BOX, layout_strength=0.5, layout_share=0.25)
     assert LinaPlan.from_json(p.to_json()) == p

@@ -89,9 +89,9 @@ def test_unsupported_or_boxless_constraints_are_skipped_not_failed():
     sc = sample_scene(3, "shadow")
     csg = to_csg(sc)
     extra = Constraint(id="cx", kind="count", subject=sc.objects[0].id, params={"value": 1}, text="One?")
-    j = judge(render(sc, 64)[0], csg.with_(constraints=list(csg.constraints) + [extra]))
+    j = judge(render(sc, 64)[0], csg.replaced(constraints=list(csg.constraints) + [extra]))
     assert j.by_id()["cx"].passed is None and j.all_passed and j.score == 1.0
-    boxless = csg.with_(nodes=[n if n.id != sc.objects[0].id else type(n)(**{**n.__dict__, "box": None})
+    boxless = csg.replaced(nodes=[n if n.id != sc.objects[0].id else type(n)(**{**n.__dict__, "box": None})
                                for n in csg.nodes])
     jb = judge(render(sc, 64)[0], boxless)
     assert all(v.passed is None for v in jb.verdicts if v.subject == sc.objects[0].id)
