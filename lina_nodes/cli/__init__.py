@@ -20,6 +20,7 @@ SUBCOMMANDS = [
     "parse_cmd",
     "physworld_cmd",
     "knee_cmd",
+    "diagnose_cmd",
     "adapter_cmd",
 ]
 
@@ -55,6 +56,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from ..errors import LinaError
+
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
@@ -62,7 +65,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     try:
         return int(args.func(args) or 0)
-    except CLIError as e:
+    except (CLIError, LinaError) as e:   # the one home of CLI error wrapping: a user error, no traceback
         if getattr(args, "json", False):
             print(json.dumps({"ok": False, "error": str(e)}))
         print(f"lina: error: {e}", file=sys.stderr)

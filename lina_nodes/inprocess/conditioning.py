@@ -2,7 +2,8 @@
 
 ``lina_positive`` is a CONDITIONING list. When the plan has a structure prompt it holds that prompt's
 encoding first, each entry marked ``{PHASE_KEY: "structure"}``, then c' marked ``{PHASE_KEY: "full"}``;
-without one it is c' alone (unmarked). ``split_phases`` is the only reader of the mark.
+when the plan uses a counterfactual negative, its encoding follows, marked ``{PHASE_KEY: "counterfactual"}``;
+without either it is c' alone (unmarked). ``split_phases`` is the only reader of the mark.
 """
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from ..errors import LinaError
 from ..intervention.plan import LinaPlan, PlanError, check_encoder_width
 
 PHASE_KEY = "lina_phase"
-STRUCTURE, FULL = "structure", "full"
+STRUCTURE, FULL, COUNTERFACTUAL = "structure", "full", "counterfactual"
 
 
 def check_conditioning(cond, field: str) -> int:
@@ -55,9 +56,11 @@ def mark_phase(cond, phase: str) -> list:
     return [[t, {**d, PHASE_KEY: phase}] for t, d in cond]
 
 
-def split_phases(lina_positive) -> tuple[list, list]:
-    """(structure entries, c' entries) of LINA Plan's lina_positive; unmarked entries count as c'."""
-    structure, full = [], []
+def split_phases(lina_positive, counterfactual: bool = False) -> tuple:
+    """(structure entries, c' entries) of LINA Plan's lina_positive, plus the counterfactual negative's entries
+    when ``counterfactual``; unmarked entries count as c'."""
+    parts: dict = {STRUCTURE: [], FULL: [], COUNTERFACTUAL: []}
     for t, d in lina_positive:
-        (structure if isinstance(d, dict) and d.get(PHASE_KEY) == STRUCTURE else full).append([t, d])
-    return structure, full
+        phase = d.get(PHASE_KEY) if isinstance(d, dict) else None
+        parts[phase if phase in (STRUCTURE, COUNTERFACTUAL) else FULL].append([t, d])
+    return (parts[STRUCTURE], parts[FULL]) + ((parts[COUNTERFACTUAL],) if counterfactual else ())

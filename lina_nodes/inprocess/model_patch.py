@@ -8,7 +8,10 @@ Inside the plan's window on a clone of the MODEL:
   composable list) adds ``lambda(sigma) * M_lat * (D(c') - D(c))``, evaluating c' through
   ``calc_cond_batch`` so other packs' cond-batch wrappers apply to it too;
 * layout focus (sigma above ``Window.sigma_layout``, either mode): a post-CFG function pulls the denoised
-  estimate outside the CSG layout boxes toward its background (``intervention.layout_focus``).
+  estimate outside the CSG layout boxes toward its background (``intervention.layout_focus``);
+* counterfactual negative (sigma above ``Window.sigma_counterfactual``, either mode): the same PREDICT_NOISE
+  wrapper swaps the negative for the reversed-roles prompt (``intervention.counterfactual``; no extra
+  evaluation).
 A keyed OUTER_SAMPLE wrapper hands c' and the structure conditioning to whichever guider samples the model
 (KSampler, KSamplerAdvanced, SamplerCustom[Advanced]), so ComfyUI prepares them like any other cond.
 Nothing touches the single-slot ``sampler_cfg_function``, ``model_function_wrapper`` or
@@ -17,6 +20,7 @@ Nothing touches the single-slot ``sampler_cfg_function``, ``model_function_wrapp
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
 
 import comfy.patcher_extension
 import comfy.sampler_helpers
@@ -52,19 +56,23 @@ def patch_model(model, plan: LinaPlan, lina_positive, user_mask=None, stats: dic
     collects ``dropped``: non-finite guidance values replaced by plain CFG."""
     win = resolve_window(model, plan)
     m = model.clone()
-    structure, full = split_phases(lina_positive)
+    structure, full, counter = split_phases(lina_positive, counterfactual=True)
     if not structure:
-        win = type(win)(win.sigma_max, win.sigma_beta, win.beta, None, win.sigma_layout)
-    if plan.latent_strength == 0.0 and win.sigma_structure is None and win.sigma_layout is None:
+        win = replace(win, sigma_structure=None)
+    if not counter:
+        win = replace(win, sigma_counterfactual=None)
+    if (plan.latent_strength == 0.0 and win.sigma_structure is None and win.sigma_layout is None
+            and win.sigma_counterfactual is None):
         return m  # documented no-op
     key = f"lina_{uuid.uuid4().hex[:12]}"
-    key_s = key + "_structure"
+    key_s, key_c = key + "_structure", key + "_counterfactual"
     masker = LatentMasker(plan, user_mask)
     keeps: dict = {}
     stats = {} if stats is None else stats
     stats.setdefault("dropped", 0)
     converted = {key: comfy.sampler_helpers.convert_cond(full) if full else None,
-                 key_s: comfy.sampler_helpers.convert_cond(structure) if win.sigma_structure is not None else None}
+                 key_s: comfy.sampler_helpers.convert_cond(structure) if win.sigma_structure is not None else None,
+                 key_c: comfy.sampler_helpers.convert_cond(counter) if win.sigma_counterfactual is not None else None}
 
     def lam_of(sigma) -> float:
         return lg.lambda_at(sigma_of(sigma), win.sigma_max, win.sigma_beta, plan.latent_strength, plan.latent_decay)
@@ -83,8 +91,8 @@ def patch_model(model, plan: LinaPlan, lina_positive, user_mask=None, stats: dic
         finally:
             guider.model_options.pop(key, None)
             if isinstance(getattr(guider, "conds", None), dict):
-                guider.conds.pop(key, None)
-                guider.conds.pop(key_s, None)
+                for k in converted:
+                    guider.conds.pop(k, None)
 
     def swap_for(timestep) -> str | None:
         if win.in_structure(sigma_of(timestep)):
@@ -93,21 +101,32 @@ def patch_model(model, plan: LinaPlan, lina_positive, user_mask=None, stats: dic
             return key
         return None
 
+    def swaps_for(conds, timestep) -> dict:
+        """{cond name: replacement} for this step (only names the guider has, replacements it holds)."""
+        out = {}
+        pos = swap_for(timestep) if "positive" in conds else None
+        if pos is not None and pos in conds:
+            out["positive"] = conds[pos]
+        if "negative" in conds and key_c in conds and win.in_counterfactual(sigma_of(timestep)):
+            out["negative"] = conds[key_c]
+        return out
+
     def predict_noise(executor, x, timestep, model_options=None, seed=None):
-        """Swap the positive for this step: the structure prompt in the structure phase, c' in substitute mode."""
+        """Swap conds for this step: the positive for the structure prompt in the structure phase and for c' in
+        substitute mode; the negative for the counterfactual prompt in its share of the run."""
         conds = getattr(executor.class_obj, "conds", None)
-        swap = swap_for(timestep) if isinstance(conds, dict) and "positive" in conds else None
-        if swap is None or swap not in conds:
+        swaps = swaps_for(conds, timestep) if isinstance(conds, dict) else {}
+        if not swaps:
             return executor(x, timestep, model_options, seed)
-        orig = conds["positive"]
-        conds["positive"] = conds[swap]
+        orig = {k: conds[k] for k in swaps}
+        conds.update(swaps)
         try:
             return executor(x, timestep, model_options, seed)
         finally:
-            conds["positive"] = orig
+            conds.update(orig)
 
     m.add_wrapper_with_key(comfy.patcher_extension.WrappersMP.OUTER_SAMPLE, key, outer_sample)
-    if plan.mode == "substitute" or win.sigma_structure is not None:
+    if plan.mode == "substitute" or win.sigma_structure is not None or win.sigma_counterfactual is not None:
         m.add_wrapper_with_key(comfy.patcher_extension.WrappersMP.PREDICT_NOISE, key, predict_noise)
     def keep_for(x):
         k = (tuple(x.shape), x.device, x.dtype)

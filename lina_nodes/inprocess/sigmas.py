@@ -53,18 +53,23 @@ class Window:
     """The early, structure-forming window of one plan on one model, in sigmas.
 
     ``sigma_structure`` ends the structure phase (progress ``structure_share * beta``), ``sigma_layout`` the
-    layout focus (progress ``layout_share * beta``); None without one."""
+    layout focus (progress ``layout_share * beta``), ``sigma_counterfactual`` the counterfactual negative
+    (progress ``counterfactual_share`` of the whole run; 0.0 = every step); None without one."""
     sigma_max: float
     sigma_beta: float
     beta: float
     sigma_structure: float | None = None
     sigma_layout: float | None = None
+    sigma_counterfactual: float | None = None
 
     def in_structure(self, sigma: float) -> bool:
         return self.sigma_structure is not None and sigma > self.sigma_structure
 
     def in_layout(self, sigma: float) -> bool:
         return self.sigma_layout is not None and sigma > self.sigma_layout
+
+    def in_counterfactual(self, sigma: float) -> bool:
+        return self.sigma_counterfactual is not None and sigma > self.sigma_counterfactual
 
 
 def resolve_window(model, plan: LinaPlan) -> Window:
@@ -81,7 +86,10 @@ def resolve_window(model, plan: LinaPlan) -> Window:
         sigma_s = float(ms.percent_to_sigma(plan.structure_share * beta))
     if plan.layout_strength > 0.0 and plan.layout_share > 0.0 and plan.layout_boxes:
         sigma_l = float(ms.percent_to_sigma(plan.layout_share * beta))
-    return Window(sigma_max, sigma_beta, beta, sigma_s, sigma_l)
+    sigma_c = None
+    if plan.counterfactual_prompt.strip() and plan.counterfactual_share > 0.0:
+        sigma_c = 0.0 if plan.counterfactual_share >= 1.0 else float(ms.percent_to_sigma(plan.counterfactual_share))
+    return Window(sigma_max, sigma_beta, beta, sigma_s, sigma_l, sigma_c)
 
 
 def causal_sigmas(model, scheduler: str, steps: int, beta: float, rho: float, denoise: float):

@@ -1,27 +1,29 @@
-"""LINA adapter files: a plan predictor and its encoder's physics / texture subspaces in one .safetensors.
+"""LINA adapter files: a per-prompt action predictor and its encoder's physics / texture subspaces in one
+.safetensors.
 
-Format ``lina-adapter`` version 1 (LINA_METHOD.md 2.5) [ours]:
+Format ``lina-adapter`` version 3 [ours]:
 
 * tensors ``subspace.P`` [kP, D], ``subspace.T`` [kT, D] (orthonormal rows), optionally
-  ``subspace.P_pooled`` / ``subspace.T_pooled`` [k, Dp]; ``head.weight`` [len(OUTPUTS), len(FEATURES)]
-  and ``head.bias`` [len(OUTPUTS)];
+  ``subspace.P_pooled`` / ``subspace.T_pooled`` [k, Dp]; ``head.weight`` [A, len(FEATURES)] and
+  ``head.bias`` [A], one row per action;
 * metadata: ``format``, ``format_version``, ``encoder_fingerprint`` (``subspace.fingerprint`` of the
-  text encoder it was made for: width, encoder class and a hash of one fixed encoding), ``width``,
-  ``family``, ``features`` and ``outputs`` (JSON lists, checked against this code's), ``source``
-  (``prior`` for an adapter that reproduces the training-free prior, ``trained`` otherwise) and a free
-  JSON ``training`` record (data hash, judge, scores).
+  text encoder it was made for), ``width``, ``family``, ``features`` (JSON list, checked against this
+  code's), ``actions`` (JSON {name: {plan field: value}}, the action space it was trained on, checked
+  against the plan's ranges), ``action_space`` (its version), ``source`` (``prior`` or ``trained``) and a
+  free JSON ``training`` record (pool, judge, scores, seeds).
 
-The predictor reads CSG features (``csg_features``) and bounds every output to its plan range:
-``out = lo + (hi - lo) * sigmoid(W f + b)``. ``prior_adapter`` writes the weights that reproduce
-the training-free prior exactly (hop one-hot features), the starting point that amortised search
-refines. Loading never unpickles anything and refuses, naming the field: a file that is not
-safetensors, another format or version, missing or mis-shaped tensors, NaN / infinite values, and
-(at LINA Plan) an encoder other than the one the adapter was made for.
+The predictor reads the prompt's CSG features and, where the encoder has a pooled output, that output
+projected on the physics subspace (``features``), scores every action linearly (``head.weight @ f +
+head.bias``: the expected judge score, fitted by ``lina adapter train``) and returns the best action's plan
+changes, each inside its plan range. ``prior_adapter`` writes the one-action adapter that reproduces the
+training-free prior. Loading never unpickles anything and refuses, naming the file and the field: a file
+that is not safetensors, another format or version (1 and 2 with how to convert), missing or mis-shaped
+tensors, NaN / infinite values, an unknown action or out-of-range value, and (at LINA Plan) an encoder
+other than the one the adapter was made for.
 """
 from __future__ import annotations
 
 import json
-import math
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,18 +31,20 @@ import torch
 
 from ..csg.model import CSG
 from ..errors import LinaError
-from .plan import RANGES
-from .prior import W_IMPLIED, hop_strengths, node_weights, plan_hop
-from .structure import STRUCTURE_SHARES, structure_plan
+from .action_space import ACTION_SPACE_VERSION, check_actions
+from .plan import PlanError
+from .prior import W_IMPLIED, node_weights, plan_hop
+from .structure import structure_plan
 from .subspace import Subspace
 
 FORMAT = "lina-adapter"
-FORMAT_VERSION = "2"   # 2: + defers_placement_only (the fine-placement structure prompt)
-FEATURES = ("hop0", "hop1", "hop2", "implied_nodes", "causal_edges", "spatial_edges", "action_edges",
-            "comparative_edges", "has_structure_prompt", "defers_placement_only")
-OUTPUTS = {k: RANGES[k] for k in    # plan field -> (lo, hi): the plan's own ranges
-           ("prompt_strength", "latent_strength", "latent_decay", "early_share", "structure_share")}
-_OFF = -30.0   # logit that rounds to the range's low end
+FORMAT_VERSION = "3"   # 3: an action predictor over a named action space (2: five plan scalars)
+POOLED_DIMS = 8        # pooled output projected on the first physics directions (zeros without one)
+CSG_FEATURES = ("hop0", "hop1", "hop2", "implied_nodes", "causal_edges", "spatial_edges", "action_edges",
+                "comparative_edges", "has_structure_prompt", "defers_placement_only", "size_small", "size_large",
+                "has_counterfactual")
+FEATURES = CSG_FEATURES + tuple(f"pooled_{i}" for i in range(POOLED_DIMS))
+MAX_ACTIONS = 256
 
 
 class AdapterError(LinaError):
@@ -48,9 +52,12 @@ class AdapterError(LinaError):
 
 
 def csg_features(g: CSG) -> torch.Tensor:
-    """The predictor's input for one graph: hop one-hot (deepest hop of a weighted node, capped at 2),
+    """The CSG part of the predictor's input: hop one-hot (deepest hop of a weighted node, capped at 2),
     counts of implied nodes and of causal / spatial / action / comparative edges (each / 4, capped at 1),
-    and whether the graph has a structure prompt."""
+    whether the graph has a structure prompt and whether it defers only a fine placement, whether a
+    weighted node is small / large, and whether it has a counterfactual (an action whose roles reverse)."""
+    from .counterfactual import counterfactual_prompt
+
     w = node_weights(g)
     active = [n for n in g.nodes if w.get(n.id, 0.0) > 0]
     hop = plan_hop(g, w)
@@ -61,14 +68,35 @@ def csg_features(g: CSG) -> torch.Tensor:
     _, _, deferred = structure_plan(g)
     grounds = [d for d in deferred if d != "fine placement"]
     f += [float(bool(deferred)), float(bool(deferred) and not grounds)]
+    sizes = {n.physics.get("size") for n in active}
+    f += [float("small" in sizes), float("large" in sizes), float(bool(counterfactual_prompt(g)))]
     return torch.tensor(f, dtype=torch.float32)
+
+
+def pooled_features(pooled, subspace: Subspace | None) -> torch.Tensor:
+    """The pooled output (unit norm) on the first ``POOLED_DIMS`` pooled physics directions; zeros when the
+    encoder has no pooled output or the subspace no pooled directions."""
+    out = torch.zeros(POOLED_DIMS)
+    P = getattr(subspace, "P_pooled", None)
+    if not isinstance(pooled, torch.Tensor) or P is None or pooled.shape[-1] != P.shape[-1]:
+        return out
+    v = pooled.detach().float().reshape(-1, pooled.shape[-1])[0].cpu()
+    z = P[:POOLED_DIMS].float() @ (v / v.norm().clamp_min(1e-8))
+    out[: z.shape[0]] = z
+    return out
+
+
+def features(g: CSG, pooled=None, subspace: Subspace | None = None) -> torch.Tensor:
+    """The predictor's whole input for one prompt (``FEATURES``)."""
+    return torch.cat([csg_features(g), pooled_features(pooled, subspace)])
 
 
 @dataclass(frozen=True)
 class LinaAdapter:
     subspace: Subspace
-    weight: torch.Tensor        # [len(OUTPUTS), len(FEATURES)]
-    bias: torch.Tensor          # [len(OUTPUTS)]
+    weight: torch.Tensor        # [A, len(FEATURES)]: expected score of each action
+    bias: torch.Tensor          # [A]
+    actions: tuple = (("prior", ()),)   # ((name, ((plan field, value), ...)), ...) in head-row order
     family: str = ""
     source: str = "trained"
     training: str = "{}"
@@ -82,44 +110,50 @@ class LinaAdapter:
     def width(self) -> int:
         return self.subspace.width
 
-    def predict(self, g: CSG) -> dict:
-        """{plan field: value} for one graph, each inside its plan range (rounded to 4 decimals)."""
-        z = torch.sigmoid(self.weight @ csg_features(g) + self.bias)
-        return {k: round(lo + (hi - lo) * float(v), 4) for (k, (lo, hi)), v in zip(OUTPUTS.items(), z)}
+    @property
+    def action_names(self) -> tuple:
+        return tuple(name for name, _ in self.actions)
+
+    def scores(self, g: CSG, pooled=None) -> torch.Tensor:
+        """Expected judge score of every action for one prompt."""
+        return self.weight.float() @ features(g, pooled, self.subspace) + self.bias.float()
+
+    def choose(self, g: CSG, pooled=None) -> str:
+        """The action with the highest expected score (ties: the first, i.e. the prior)."""
+        return self.action_names[int(torch.argmax(self.scores(g, pooled)))]
+
+    def predict(self, g: CSG, pooled=None) -> dict:
+        """{plan field: value} of the chosen action (each inside its plan range)."""
+        return dict(dict(self.actions)[self.choose(g, pooled)])
 
     def plan_overrides(self, csg: CSG, pooled=None) -> dict:
-        """LINA Plan's adapter interface (``pooled`` is accepted for predictors that read it; version 1 does not).
-        A graph with no physical node or relation gets no override: the prior's no-op plan stands."""
+        """LINA Plan's adapter interface. A graph with no physical node or relation gets no override: the prior's
+        no-op plan stands."""
         if not any(v > 0 for v in node_weights(csg).values()):
             return {}
-        out = self.predict(csg)
-        if out["structure_share"] > 0.0 and not structure_plan(csg)[2]:
-            out["structure_share"] = 0.0
-        return out
+        return self.predict(csg, pooled)
 
 
-def _logit(p: float) -> float:
-    p = min(max(p, 1e-6), 1 - 1e-6)
-    return math.log(p / (1 - p))
+def _freeze(actions: dict) -> tuple:
+    return tuple((name, tuple(sorted(ch.items()))) for name, ch in actions.items())
+
+
+def make_adapter(subspace: Subspace, actions: dict, weight, bias, family: str = "", source: str = "trained",
+                 training: dict | None = None) -> LinaAdapter:
+    """A validated adapter from an action space {name: changes} and its head."""
+    actions = check_actions(dict(actions))
+    W, b = torch.as_tensor(weight, dtype=torch.float32), torch.as_tensor(bias, dtype=torch.float32)
+    if tuple(W.shape) != (len(actions), len(FEATURES)) or tuple(b.shape) != (len(actions),):
+        raise AdapterError(f"head shapes {tuple(W.shape)} / {tuple(b.shape)} do not match {len(actions)} actions x "
+                           f"{len(FEATURES)} features.", field="adapter.head", fix="refit the adapter.")
+    return LinaAdapter(subspace, W, b, _freeze(actions), family=family, source=source,
+                       training=json.dumps(training or {}))
 
 
 def prior_adapter(subspace: Subspace, family: str = "") -> LinaAdapter:
-    """An adapter whose predictor reproduces the training-free prior (``prior.py``) for any graph with a
-    physical node: ``hop_strengths`` of its hop, structure share 0.5 when it has a structure prompt, else 0."""
-    W = torch.zeros(len(OUTPUTS), len(FEATURES))
-    b = torch.zeros(len(OUTPUTS))
-    rows = list(OUTPUTS)
-    for h in range(3):   # hop one-hot: the logit of the prior's value for that hop
-        for name, v in hop_strengths(h).items():
-            lo, hi = OUTPUTS[name]
-            W[rows.index(name), FEATURES.index(f"hop{h}")] = _logit((v - lo) / (hi - lo))
-    lo, hi = OUTPUTS["structure_share"]
-    b[rows.index("structure_share")] = _OFF
-    ground, placement = (_logit((v - lo) / (hi - lo)) for v in (STRUCTURE_SHARES["ground_cover"],
-                                                                STRUCTURE_SHARES["placement"]))
-    W[rows.index("structure_share"), FEATURES.index("has_structure_prompt")] = ground - _OFF
-    W[rows.index("structure_share"), FEATURES.index("defers_placement_only")] = placement - ground
-    return LinaAdapter(subspace, W, b, family=family, source="prior")
+    """The one-action adapter that reproduces the training-free prior (``prior.py``) exactly."""
+    return make_adapter(subspace, {"prior": {}}, torch.zeros(1, len(FEATURES)), torch.zeros(1), family=family,
+                        source="prior")
 
 
 def save_adapter(adapter: LinaAdapter, path, training: dict | None = None) -> str:
@@ -131,7 +165,8 @@ def save_adapter(adapter: LinaAdapter, path, training: dict | None = None) -> st
         tensors.update({"subspace.P_pooled": s.P_pooled, "subspace.T_pooled": s.T_pooled})
     meta = {"format": FORMAT, "format_version": FORMAT_VERSION, "encoder_fingerprint": s.fingerprint,
             "width": str(s.width), "family": adapter.family, "features": json.dumps(list(FEATURES)),
-            "outputs": json.dumps(list(OUTPUTS)), "source": adapter.source,
+            "actions": json.dumps({n: dict(ch) for n, ch in adapter.actions}),
+            "action_space": ACTION_SPACE_VERSION, "source": adapter.source,
             "training": json.dumps(training if training is not None else json.loads(adapter.training or "{}"))}
     p = Path(path)
     p.parent.mkdir(parents=True, exist_ok=True)
@@ -174,8 +209,9 @@ def _check_shapes(p: Path, meta: dict, shapes: dict) -> None:
 def _check_version(p, meta: dict) -> None:
     have = str(meta.get("format_version", "")).split(".")[0]
     if have != FORMAT_VERSION:
-        how = ("version 1 adapters predate the fine-placement feature: write this encoder's prior adapter again with "
-               "`lina adapter prior --out FILE [--checkpoint CKPT]`" if have == "1" else "re-export it with this LINA")
+        how = (f"version {have} adapters predict five plan scalars from an older feature set, not actions: write this "
+               "encoder's prior adapter again with `lina adapter prior --out FILE [--checkpoint CKPT]`, or train one "
+               "with `lina adapter train`" if have in ("1", "2") else "re-export it with this LINA")
         raise AdapterError(f"{p}: format version {meta.get('format_version')!r} is not supported (this LINA reads "
                            f"{FORMAT_VERSION}).", field="adapter.format_version", fix=how + ".")
 
@@ -204,14 +240,25 @@ def load_adapter(path) -> LinaAdapter:
     if meta.get("format") != FORMAT:
         raise AdapterError(f"{p}: metadata format is {meta.get('format')!r}, not {FORMAT!r}.", field="adapter.format",
                            fix="this is not a LINA adapter (a PhysWorld model or checkpoint goes into a loader node).")
-    for key, want in (("features", FEATURES), ("outputs", tuple(OUTPUTS))):
-        try:
-            got = tuple(json.loads(meta.get(key, "null")) or ())
-        except ValueError:
-            got = None
-        if got != want:
-            raise AdapterError(f"{p}: {key} {got} do not match this LINA's {list(want)}.", field=f"adapter.{key}",
-                               fix="re-export the adapter with this version of LINA.")
+    try:
+        got = tuple(json.loads(meta.get("features", "null")) or ())
+    except ValueError:
+        got = None
+    if got != FEATURES:
+        raise AdapterError(f"{p}: features {got} do not match this LINA's {list(FEATURES)}.", field="adapter.features",
+                           fix="re-export the adapter with this version of LINA.")
+    if meta.get("action_space") != ACTION_SPACE_VERSION:
+        raise AdapterError(f"{p}: action space version {meta.get('action_space')!r}, this LINA has "
+                           f"{ACTION_SPACE_VERSION!r}.", field="adapter.action_space",
+                           fix="retrain the adapter with `lina adapter train` on this version.")
+    try:
+        raw = json.loads(meta.get("actions", "null"))
+        if isinstance(raw, dict) and len(raw) > MAX_ACTIONS:
+            raise PlanError(f"{len(raw)} actions; at most {MAX_ACTIONS}.", field="actions")
+        actions = check_actions(raw, "adapter.actions")
+    except (ValueError, PlanError) as e:
+        raise AdapterError(f"{p}: {str(e)[:300]}", field="adapter.actions", fix="retrain or re-export the adapter.") \
+            from None
     for k in ("subspace.P", "subspace.T", "head.weight", "head.bias"):
         if k not in tensors:
             raise AdapterError(f"{p}: tensor {k!r} is missing.", field=f"adapter.{k}", fix="re-export the adapter.")
@@ -228,14 +275,14 @@ def load_adapter(path) -> LinaAdapter:
         raise AdapterError(f"{p}: subspaces {tuple(P.shape)} / {tuple(T.shape)} do not match width {width}.",
                            field="adapter.subspace", fix="re-export the adapter.")
     W, b = tensors["head.weight"], tensors["head.bias"]
-    if tuple(W.shape) != (len(OUTPUTS), len(FEATURES)) or tuple(b.shape) != (len(OUTPUTS),):
+    if tuple(W.shape) != (len(actions), len(FEATURES)) or tuple(b.shape) != (len(actions),):
         raise AdapterError(f"{p}: head shapes {tuple(W.shape)} / {tuple(b.shape)}, expected "
-                           f"({len(OUTPUTS)}, {len(FEATURES)}) / ({len(OUTPUTS)},).", field="adapter.head",
+                           f"({len(actions)}, {len(FEATURES)}) / ({len(actions)},).", field="adapter.head",
                            fix="re-export the adapter.")
     if not meta.get("encoder_fingerprint"):
         raise AdapterError(f"{p}: no encoder_fingerprint in the metadata.", field="adapter.encoder_fingerprint",
                            fix="re-export the adapter.")
     sub = Subspace(P=P, T=T, P_pooled=tensors.get("subspace.P_pooled"), T_pooled=tensors.get("subspace.T_pooled"),
                    width=width, fingerprint=meta["encoder_fingerprint"])
-    return LinaAdapter(sub, W, b, family=meta.get("family", ""), source=meta.get("source", "trained"),
-                       training=meta.get("training", "{}"), path=str(p))
+    return LinaAdapter(sub, W, b, _freeze(actions), family=meta.get("family", ""),
+                       source=meta.get("source", "trained"), training=meta.get("training", "{}"), path=str(p))

@@ -43,6 +43,7 @@ class LinaConditioning:
     positive: list           # c: [[cond, extras], ...]
     edited: list             # c'
     structure: list | None   # the structure prompt's conditioning, or None
+    counterfactual: list | None = None   # the counterfactual negative's conditioning, or None
 
 
 def conditioning_width(cond: list, field: str) -> int:
@@ -150,7 +151,13 @@ def build_conditioning(csg, enc: TextEncoderIO, adapter=None, prompt_scale: floa
         if conditioning_width(structure, "plan.structure_prompt") != width:
             raise PlanError("the structure prompt encodes to another width than the prompt.",
                             field="plan.structure_prompt")
-    return LinaConditioning(plan, positive, edited, structure)
+    counterfactual = None
+    if plan.counterfactual_prompt.strip() and plan.counterfactual_share > 0.0:
+        counterfactual = enc.conditioning(plan.counterfactual_prompt)
+        if conditioning_width(counterfactual, "plan.counterfactual_prompt") != width:
+            raise PlanError("the counterfactual prompt encodes to another width than the prompt.",
+                            field="plan.counterfactual_prompt")
+    return LinaConditioning(plan, positive, edited, structure, counterfactual)
 
 
 def encoder_io(tokenize: Callable[[str], dict], encode, conditioning, encoder_id: str) -> TextEncoderIO:

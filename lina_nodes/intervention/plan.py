@@ -22,6 +22,9 @@ Fields (see docs/interventions.md):
                    in the first part of the window (``layout_focus.py``; 0 = off)          [0, 1]
   layout_share     share of the early window (in denoising progress) the layout focus acts in  [0, 0.95]
   layout_boxes     the boxes that should hold content (same form as regions)
+  counterfactual_prompt  the prompt with each action's roles reversed ("" = none; ``counterfactual.py``)
+  counterfactual_share   share of denoising progress, from the start, in which classifier-free guidance uses
+                   the counterfactual prompt as its negative (0 = off, 1 = the whole run)  [0, 1]
 """
 from __future__ import annotations
 
@@ -45,6 +48,7 @@ RANGES = {  # every bounded plan field: (lo, hi); the one home of these ranges
     "structure_share": (0.0, 0.95),
     "layout_strength": (0.0, 1.0),
     "layout_share": (0.0, 0.95),
+    "counterfactual_share": (0.0, 1.0),
 }
 
 
@@ -79,6 +83,8 @@ class LinaPlan:
     layout_strength: float = 0.0
     layout_share: float = 0.0
     layout_boxes: tuple = ()
+    counterfactual_prompt: str = ""
+    counterfactual_share: float = 0.0
     source: str = "prior"
     prompt: str = ""
     causal_prompt: str = ""
@@ -175,8 +181,9 @@ def validate(plan: LinaPlan) -> LinaPlan:
         if not lo <= v <= hi:
             raise PlanError(f"must be in [{lo:g}, {hi:g}], got {v:g}.", field=f"plan.{name}")
         vals[name] = v
-    if not isinstance(plan.structure_prompt, str):
-        raise PlanError(f"must be a string, got {type(plan.structure_prompt).__name__}.", field="plan.structure_prompt")
+    for key in ("structure_prompt", "counterfactual_prompt"):
+        if not isinstance(getattr(plan, key), str):
+            raise PlanError(f"must be a string, got {type(getattr(plan, key)).__name__}.", field=f"plan.{key}")
     if plan.mode not in MODES:
         raise PlanError(f"must be one of {', '.join(MODES)}, got {plan.mode!r}.", field="plan.mode")
     if isinstance(plan.encoder_width, bool) or not isinstance(plan.encoder_width, int) or plan.encoder_width < 0:

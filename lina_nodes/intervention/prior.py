@@ -20,12 +20,15 @@ Rules (every number below is a prior, to be replaced by an adapter's prediction 
   0.5) is conditioned on the prompt without the ground phrase; when it names a fine placement ("at
   the edge of a small mirror"), the first 0.8 of the window on the coarse one ("near a small
   mirror"); the smaller share when both apply; otherwise the share is 0.
+* Counterfactual negative (``counterfactual.py``): the text with each action's roles reversed is filled in,
+  but its share is 0 in the prior: a learned adapter decides where guiding away from it helps.
 """
 from __future__ import annotations
 
 from ..csg.model import CSG
 from ..errors import CSGError
 from ..intervention.schedule import DEFAULT_RHO
+from .counterfactual import counterfactual_prompt
 from .layout_focus import layout_boxes
 from .plan import LinaPlan, Region, validate
 from .structure import structure_plan
@@ -100,6 +103,7 @@ def prior_plan(g: CSG, causal_prompt: str = "") -> LinaPlan:
         structure_prompt=sp,
         structure_share=share,
         layout_boxes=layout_boxes(g),
+        counterfactual_prompt=counterfactual_prompt(g),
         prompt=g.prompt,
         causal_prompt=causal_prompt,
         notes=tuple(notes),

@@ -1,0 +1,55 @@
+"""LINA's action space: the named settings of the plan's levers that adapter training searches over. [ours]
+
+Each action is a set of plan-field changes applied on top of the training-free prior (``prior.py``), so it
+adapts to the prompt's own graph (its boxes, structure prompt, counterfactual text). All actions run in
+``substitute`` mode: none adds a model evaluation. A learned adapter (``adapter.py``) predicts, per
+prompt, which action scores best. Every value is checked against the plan's own ranges (``plan.RANGES``).
+
+Version "1" levers: the structure prompt (off / the whole window), the prompt edit (off: c' is the causal
+completion / strong), the layout focus (CSG boxes through 0.9 of the window), the counterfactual negative
+(reversed action roles for the whole run), a longer window, and the schedule alone (no conditioning edit).
+"""
+from __future__ import annotations
+
+from types import MappingProxyType
+
+from .plan import MODES, RANGES, PlanError
+
+ACTION_SPACE_VERSION = "1"
+
+_SUB = {"mode": "substitute"}   # every action's mode: no extra model evaluation
+ACTIONS = MappingProxyType({name: {**_SUB, **changes} for name, changes in {
+    "prior": {},
+    "no_structure": {"structure_share": 0.0},
+    "structure_long": {"structure_share": 0.95},
+    "causal_prompt": {"prompt_strength": 0.0},
+    "prompt_strong": {"prompt_strength": 2.0},
+    "layout_focus": {"layout_strength": 1.0, "layout_share": 0.9},
+    "counterfactual": {"counterfactual_share": 1.0},
+    "window_long": {"window_end": 0.6},
+    "schedule_only": {"latent_strength": 0.0, "structure_share": 0.0},
+}.items()})
+
+
+def check_actions(actions: dict, field: str = "actions") -> dict:
+    """Validate {name: {plan field: value}}; returns a plain dict. Raises PlanError naming the entry."""
+    if not isinstance(actions, dict) or not actions:
+        raise PlanError("expected a non-empty object {name: {plan field: value}}.", field=field,
+                        fix="use the names of lina_nodes.intervention.action_space.ACTIONS, or write your own.")
+    out = {}
+    for name, changes in actions.items():
+        if not isinstance(name, str) or not name or not isinstance(changes, dict):
+            raise PlanError(f"entry {name!r} must map a name to an object of plan fields.", field=f"{field}.{name}")
+        for k, v in changes.items():
+            if k == "mode":
+                if v not in MODES:
+                    raise PlanError(f"must be one of {', '.join(MODES)}, got {v!r}.", field=f"{field}.{name}.mode")
+                continue
+            if k not in RANGES:
+                raise PlanError(f"{k!r} is not a searchable plan field.", field=f"{field}.{name}.{k}",
+                                fix=f"use one of {', '.join(sorted(RANGES))}.")
+            lo, hi = RANGES[k]
+            if isinstance(v, bool) or not isinstance(v, (int, float)) or not lo <= float(v) <= hi:
+                raise PlanError(f"must be a number in [{lo:g}, {hi:g}], got {v!r}.", field=f"{field}.{name}.{k}")
+        out[name] = {k: (v if k == "mode" else float(v)) for k, v in changes.items()}
+    return out

@@ -1,0 +1,94 @@
+"""Fit the adapter's head from search rows: per action, ridge regression of the judge score on the prompt
+features (``intervention.adapter.FEATURES``); the adapter then picks the action of highest predicted score.
+
+``report`` scores the fit honestly on the searched prompts: the prior, the oracle (best action per prompt,
+with the judge in the loop), a single best action for all prompts, and the adapter's choice under k-fold
+cross-validation (each fold's prompts scored by a head fitted without them).
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+
+import numpy as np
+import torch
+
+from .config import TrainConfig, TrainError
+
+
+def score_table(rows: list[dict], actions: list[str]) -> tuple[list[str], np.ndarray, dict]:
+    """(keys, scores [items, actions] averaged over seeds, labels per key) of items complete for every action."""
+    acc: dict = defaultdict(lambda: defaultdict(list))
+    labels = {}
+    for r in rows:
+        acc[r["key"]][r["action"]].append(float(r["score"]))
+        labels[r["key"]] = r.get("labels", {})
+    keys = sorted(k for k, d in acc.items() if all(a in d for a in actions))
+    S = np.array([[np.mean(acc[k][a]) for a in actions] for k in keys], dtype=np.float64).reshape(len(keys),
+                                                                                                  len(actions))
+    return keys, S, labels
+
+
+def ridge(X: np.ndarray, S: np.ndarray, lam: float) -> tuple[np.ndarray, np.ndarray]:
+    """W [A, F], b [A] minimising ||X W^T + b - S||^2 + lam ||W||^2 (intercept not penalised)."""
+    mx, ms = X.mean(0), S.mean(0)
+    Xc, Sc = X - mx, S - ms
+    W = np.linalg.solve(Xc.T @ Xc + lam * np.eye(X.shape[1]), Xc.T @ Sc).T
+    return W, ms - W @ mx
+
+
+def choose(W: np.ndarray, b: np.ndarray, X: np.ndarray) -> np.ndarray:
+    return np.argmax(X @ W.T + b, axis=1)
+
+
+def keep(labels: dict, holdout: dict) -> bool:
+    """False for an item the config holds out (any label equal to the held-out value)."""
+    return not any(str(labels.get(k)) == str(v) for k, v in holdout.items())
+
+
+def fit_head(cfg: TrainConfig, rows: list[dict], feats: dict) -> tuple[np.ndarray, np.ndarray, dict]:
+    """(W, b, report) from search rows and {key: feature vector}."""
+    actions = list(cfg.actions)
+    keys, S, labels = score_table(rows, actions)
+    keys_fit = [k for k in keys if keep(labels[k], cfg.holdout)]
+    if len(keys_fit) < 2:
+        raise TrainError(f"only {len(keys_fit)} searched prompt(s) to fit on.", field="config.pools",
+                         fix="search more prompts (or hold out fewer).")
+    idx = [keys.index(k) for k in keys_fit]
+    X = np.stack([np.asarray(feats[k], dtype=np.float64) for k in keys_fit])
+    Sf = S[idx]
+    W, b = ridge(X, Sf, cfg.ridge)
+    return W, b, report(cfg, keys_fit, X, Sf, labels)
+
+
+def report(cfg: TrainConfig, keys: list[str], X: np.ndarray, S: np.ndarray, labels: dict) -> dict:
+    """Scores on the fitted prompts: prior, oracle, best single action, adapter in-sample and cross-validated."""
+    actions = list(cfg.actions)
+    n = len(keys)
+    rng = np.random.default_rng(cfg.seed)
+    folds = np.array_split(rng.permutation(n), min(cfg.folds, n))
+    cv_pick = np.zeros(n, dtype=int)
+    for f in folds:
+        tr = np.setdiff1d(np.arange(n), f)
+        W, b = ridge(X[tr], S[tr], cfg.ridge)
+        cv_pick[f] = choose(W, b, X[f])
+    W, b = ridge(X, S, cfg.ridge)
+    pick = choose(W, b, X)
+    best_single = int(np.argmax(S.mean(0)))
+    p = actions.index("prior")
+
+    def block(ii):
+        ii = np.asarray(ii, dtype=int)
+        return {"n": int(len(ii)), "prior": float(S[ii, p].mean()), "oracle": float(S[ii].max(1).mean()),
+                "best_single": float(S[ii, best_single].mean()), "adapter_in_sample": float(S[ii, pick[ii]].mean()),
+                "adapter_cv": float(S[ii, cv_pick[ii]].mean()),
+                "per_action": {a: float(S[ii, j].mean()) for j, a in enumerate(actions)},
+                "chosen": {a: int((pick[ii] == j).sum()) for j, a in enumerate(actions) if (pick[ii] == j).any()}}
+
+    rules = sorted({str(labels[k].get("rule", "")) for k in keys})
+    return {"all": block(range(n)), "best_single_action": actions[best_single],
+            "by_rule": {r: block([i for i, k in enumerate(keys) if str(labels[k].get("rule", "")) == r])
+                        for r in rules}}
+
+
+def to_tensors(W: np.ndarray, b: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
+    return torch.tensor(W, dtype=torch.float32), torch.tensor(b, dtype=torch.float32)
