@@ -32,6 +32,8 @@ def register(sub) -> None:
                     help="override one config field, e.g. --set workers=2 --set 'pools=[\"physworld:ood_test:1000:8\"]'")
     tr.add_argument("--resume", action="store_true", help="continue the run in --out from its checkpoint")
     tr.add_argument("--fit-only", action="store_true", help="skip the search; fit on the rows already in --out")
+    tr.add_argument("--with-run", action="append", default=[], metavar="DIR",
+                    help="with --fit-only: also fit on the rows of another run of the same config with another seed")
     tr.add_argument("--holdout", default="", metavar="LABEL=VALUE",
                     help="fit without the items whose label has this value (leave-one-rule-out: rule=reversed_action); "
                          "the adapter is written as adapter_holdout_VALUE.safetensors")
@@ -103,7 +105,7 @@ def run_train(args) -> int:
                 raise CLIError(f"{args.out} holds no search to fit on (no config.json).")
             name = (f"adapter_holdout_{next(iter(cfg.holdout.values()))}.safetensors" if cfg.holdout
                     else "adapter.safetensors")
-            rep = fit_adapter(cfg, args.out, name=name, log=log)
+            rep = fit_adapter(cfg, args.out, name=name, log=log, with_runs=args.with_run)
         else:
             rep = train(cfg, args.out, resume=args.resume, progress=not args.no_progress and not args.json, log=log)
     except LinaError as e:

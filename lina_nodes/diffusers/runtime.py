@@ -17,6 +17,10 @@ What is installed while the ``with`` block runs (nothing else is touched, nothin
   at the same sigma gets the same a). The denoised estimate of every supported parameterisation (eps, v,
   flow velocity) is affine in the model output with one coefficient b(sigma) on it, so adding a to the
   output is exactly ComfyUI's ``D_cfg + lambda * M * (D(c') - D(c))``.
+* the counterfactual negative (sigma > sigma_counterfactual, when the plan uses one): in a call that batches
+  the conditional rows with others (CFG's unconditional rows: SD1.5, SDXL, SD3, PhysWorld), the other rows get
+  the reversed-roles prompt's tokens and pooled output. Pipelines that call cond and uncond separately (Wan,
+  Flux true-CFG) keep their own negative: the lever is not applied there (``run.trace`` shows where it was).
 * an instance attribute wrapping ``pipe.scheduler.set_timesteps``: after the scheduler builds the pipeline's
   own schedule (its own steps, shift and Flux's resolution-dependent mu), the window is resolved in sigma
   and the schedule is replaced by ``intervention.schedule.reallocate(scheduler.sigmas, sigma_beta, rho)``
@@ -124,6 +128,7 @@ class Window:
     sigma_beta: float
     beta: float
     sigma_structure: float | None = None
+    sigma_counterfactual: float | None = None   # 0.0: every step
 
 
 # ---- the run ----------------------------------------------------------------------------------------
@@ -226,7 +231,11 @@ class LinaRun:
         sigma_s = None
         if self.conditioning.structure is not None:
             sigma_s = progress_to_sigma(sched, plan.structure_share * beta, mu)
-        self.window = Window(sigma_max, sigma_beta, beta, sigma_s)
+        sigma_c = None
+        if self.conditioning.counterfactual is not None:
+            share = plan.counterfactual_share
+            sigma_c = 0.0 if share >= 1.0 else progress_to_sigma(sched, share, mu)
+        self.window = Window(sigma_max, sigma_beta, beta, sigma_s, sigma_c)
         self.base_sigmas = sched.sigmas.detach().cpu().clone() if hasattr(sched, "sigmas") else None
         self.schedule = None
         if self.schedule_mode is False:
@@ -357,12 +366,18 @@ class LinaRun:
         self.trace.append({"sigma": sigma, "phase": phase, "lam": lam, "rows": rows,
                            "batch": int(ctx.shape[0]) if isinstance(ctx, torch.Tensor) else 0})
         self._pending = None
-        if phase in ("structure", "edit") and rows:
-            entry = self.conditioning.structure[0] if phase == "structure" else self.conditioning.edited[0]
-            return (), self._swap(kw, rows, entry)
         if phase == "add":
             self._pending = (kw, rows, lam, sigma)
-        return None
+        new = kw
+        if phase in ("structure", "edit") and rows:
+            entry = self.conditioning.structure[0] if phase == "structure" else self.conditioning.edited[0]
+            new = self._swap(new, rows, entry)
+        w = self.window
+        others = [i for i in range(ctx.shape[0]) if i not in rows] if rows else []
+        if others and w is not None and w.sigma_counterfactual is not None and sigma > w.sigma_counterfactual:
+            new = self._swap(new, others, self.conditioning.counterfactual[0])   # the negative rows of CFG
+            self.trace[-1]["counterfactual_rows"] = others
+        return ((), new) if new is not kw else None
 
     def _post(self, module, args, kwargs, output):
         if self._inner or self._pending is None:

@@ -41,8 +41,8 @@ FORMAT = "lina-adapter"
 FORMAT_VERSION = "3"   # 3: an action predictor over a named action space (2: five plan scalars)
 POOLED_DIMS = 8        # pooled output projected on the first physics directions (zeros without one)
 CSG_FEATURES = ("hop0", "hop1", "hop2", "implied_nodes", "causal_edges", "spatial_edges", "action_edges",
-                "comparative_edges", "has_structure_prompt", "defers_placement_only", "size_small", "size_large",
-                "has_counterfactual")
+                "comparative_edges", "has_structure_prompt", "defers_placement_only", "subject_small", "subject_large",
+                "reference_small", "reference_large", "has_counterfactual")
 FEATURES = CSG_FEATURES + tuple(f"pooled_{i}" for i in range(POOLED_DIMS))
 MAX_ACTIONS = 256
 
@@ -54,8 +54,9 @@ class AdapterError(LinaError):
 def csg_features(g: CSG) -> torch.Tensor:
     """The CSG part of the predictor's input: hop one-hot (deepest hop of a weighted node, capped at 2),
     counts of implied nodes and of causal / spatial / action / comparative edges (each / 4, capped at 1),
-    whether the graph has a structure prompt and whether it defers only a fine placement, whether a
-    weighted node is small / large, and whether it has a counterfactual (an action whose roles reverse)."""
+    whether the graph has a structure prompt and whether it defers only a fine placement, whether the subject
+    (source) / the reference (destination) of a spatial or action edge is small / large, and whether it has a
+    counterfactual (an action whose roles reverse)."""
     from .counterfactual import counterfactual_prompt
 
     w = node_weights(g)
@@ -68,8 +69,11 @@ def csg_features(g: CSG) -> torch.Tensor:
     _, _, deferred = structure_plan(g)
     grounds = [d for d in deferred if d != "fine placement"]
     f += [float(bool(deferred)), float(bool(deferred) and not grounds)]
-    sizes = {n.physics.get("size") for n in active}
-    f += [float("small" in sizes), float("large" in sizes), float(bool(counterfactual_prompt(g)))]
+    size = {n.id: n.physics.get("size") for n in g.nodes}
+    rel = [e for e in g.edges if e.kind in ("spatial", "action") and not e.negated]
+    subj, ref = {size.get(e.src) for e in rel}, {size.get(e.dst) for e in rel}
+    f += [float("small" in subj), float("large" in subj), float("small" in ref), float("large" in ref),
+          float(bool(counterfactual_prompt(g)))]
     return torch.tensor(f, dtype=torch.float32)
 
 

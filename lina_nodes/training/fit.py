@@ -1,9 +1,13 @@
 """Fit the adapter's head from search rows: per action, ridge regression of the judge score on the prompt
-features (``intervention.adapter.FEATURES``); the adapter then picks the action of highest predicted score.
+features (``intervention.adapter.FEATURES``); the adapter then picks the action of highest predicted score,
+leaving the prior only when an action's predicted gain over it exceeds a margin (folded into the biases).
+The ridge penalty and the margin are chosen by k-fold cross-validation from ``PENALTIES`` x ``MARGINS``
+(``config.ridge`` is added to the grid).
 
 ``report`` scores the fit honestly on the searched prompts: the prior, the oracle (best action per prompt,
-with the judge in the loop), a single best action for all prompts, and the adapter's choice under k-fold
-cross-validation (each fold's prompts scored by a head fitted without them).
+with the judge in the loop: an upper bound inflated by seed noise), a single best action for all prompts, and
+the adapter under nested cross-validation (each outer fold's prompts chosen for by a head whose penalty and
+margin were selected and fitted without them).
 """
 from __future__ import annotations
 
@@ -40,6 +44,46 @@ def choose(W: np.ndarray, b: np.ndarray, X: np.ndarray) -> np.ndarray:
     return np.argmax(X @ W.T + b, axis=1)
 
 
+PENALTIES = (0.3, 1.0, 3.0, 10.0, 30.0)
+MARGINS = (0.0, 0.01, 0.02, 0.04, 0.08)
+
+
+def with_margin(b: np.ndarray, margin: float, prior: int) -> np.ndarray:
+    """Biases that leave the prior only for a predicted gain above ``margin``."""
+    out = b - margin
+    out[prior] = b[prior]
+    return out
+
+
+def _folds(n: int, k: int, seed: int) -> list:
+    return np.array_split(np.random.default_rng(seed).permutation(n), min(k, n))
+
+
+def select(X: np.ndarray, S: np.ndarray, prior: int, folds: int, seed: int, extra=()) -> tuple[float, float]:
+    """(penalty, margin) with the best cross-validated score of the chosen actions (ties: larger values)."""
+    best, arg = -1.0, (PENALTIES[0], MARGINS[0])
+    parts = _folds(len(X), folds, seed)
+    for lam in sorted(set(PENALTIES) | set(extra)):
+        heads = []
+        for f in parts:
+            tr = np.setdiff1d(np.arange(len(X)), f)
+            heads.append((f, *ridge(X[tr], S[tr], lam)))
+        for m in MARGINS:
+            got = np.zeros(len(X))
+            for f, W, b in heads:
+                got[f] = S[f, choose(W, with_margin(b, m, prior), X[f])]
+            if got.mean() >= best - 1e-12:
+                best, arg = got.mean(), (lam, m)
+    return arg
+
+
+def fit_selected(X: np.ndarray, S: np.ndarray, prior: int, folds: int, seed: int, extra=()):
+    """(W, b with the margin folded in, penalty, margin)."""
+    lam, m = select(X, S, prior, folds, seed, extra)
+    W, b = ridge(X, S, lam)
+    return W, with_margin(b, m, prior), lam, m
+
+
 def keep(labels: dict, holdout: dict) -> bool:
     """False for an item the config holds out (any label equal to the held-out value)."""
     return not any(str(labels.get(k)) == str(v) for k, v in holdout.items())
@@ -56,25 +100,28 @@ def fit_head(cfg: TrainConfig, rows: list[dict], feats: dict) -> tuple[np.ndarra
     idx = [keys.index(k) for k in keys_fit]
     X = np.stack([np.asarray(feats[k], dtype=np.float64) for k in keys_fit])
     Sf = S[idx]
-    W, b = ridge(X, Sf, cfg.ridge)
-    return W, b, report(cfg, keys_fit, X, Sf, labels)
+    W, b, lam, m = fit_selected(X, Sf, actions.index("prior"), cfg.folds, cfg.seed, (cfg.ridge,))
+    rep = report(cfg, keys_fit, X, Sf, labels, (W, b))
+    rep["selected"] = {"ridge": lam, "margin": m}
+    return W, b, rep
 
 
-def report(cfg: TrainConfig, keys: list[str], X: np.ndarray, S: np.ndarray, labels: dict) -> dict:
-    """Scores on the fitted prompts: prior, oracle, best single action, adapter in-sample and cross-validated."""
+def report(cfg: TrainConfig, keys: list[str], X: np.ndarray, S: np.ndarray, labels: dict, head) -> dict:
+    """Scores on the fitted prompts: prior, oracle, best single action, adapter in-sample and under nested
+    cross-validation (outer folds seeded apart from the inner ones)."""
     actions = list(cfg.actions)
     n = len(keys)
-    rng = np.random.default_rng(cfg.seed)
-    folds = np.array_split(rng.permutation(n), min(cfg.folds, n))
-    cv_pick = np.zeros(n, dtype=int)
-    for f in folds:
-        tr = np.setdiff1d(np.arange(n), f)
-        W, b = ridge(X[tr], S[tr], cfg.ridge)
-        cv_pick[f] = choose(W, b, X[f])
-    W, b = ridge(X, S, cfg.ridge)
-    pick = choose(W, b, X)
-    best_single = int(np.argmax(S.mean(0)))
     p = actions.index("prior")
+    cv_pick = np.zeros(n, dtype=int)
+    for f in _folds(n, cfg.folds, cfg.seed + 1):
+        tr = np.setdiff1d(np.arange(n), f)
+        if len(tr) < 2:
+            cv_pick[f] = p
+            continue
+        W, b, _, _ = fit_selected(X[tr], S[tr], p, cfg.folds, cfg.seed, (cfg.ridge,))
+        cv_pick[f] = choose(W, b, X[f])
+    pick = choose(*head, X)
+    best_single = int(np.argmax(S.mean(0)))
 
     def block(ii):
         ii = np.asarray(ii, dtype=int)

@@ -14,10 +14,32 @@ from .pool import build_items
 from .search import complete_keys, read_rows, run_search
 
 
-def fit_adapter(cfg: TrainConfig, out, runner=None, name: str = "adapter.safetensors", log=print) -> dict:
-    """Fit the head on every complete item in ``out``'s checkpoint and write the adapter and its report."""
-    out = Path(out)
+def merged_rows(cfg: TrainConfig, out: Path, with_runs=()) -> list[dict]:
+    """Rows of ``out`` plus those of other runs of the same pool and action space (e.g. another ``seed``: more
+    seeds per prompt and action, averaged by the fit)."""
     rows = read_rows(out)
+    for run in with_runs:
+        run = Path(run)
+        try:
+            other = TrainConfig.from_dict(json.loads((run / "config.json").read_text()))
+        except OSError:
+            raise TrainError(f"{run} holds no training run (no config.json).", field="--with-run") from None
+        if (other.pools, other.exclude, other.actions, other.judge) != (cfg.pools, cfg.exclude, cfg.actions, cfg.judge):
+            raise TrainError(f"{run} searched another pool, action space or judge.", field="--with-run",
+                             fix="merge only runs of the same config (another seed is fine).")
+        if other.seed == cfg.seed:
+            raise TrainError(f"{run} used the same seed as {out}: its rows would repeat the same samples.",
+                             field="--with-run", fix="merge runs with different config seeds.")
+        rows += read_rows(run)
+    return rows
+
+
+def fit_adapter(cfg: TrainConfig, out, runner=None, name: str = "adapter.safetensors", log=print,
+                with_runs=()) -> dict:
+    """Fit the head on every complete item in ``out``'s checkpoint (and ``with_runs``'), write the adapter and
+    its report."""
+    out = Path(out)
+    rows = merged_rows(cfg, out, with_runs)
     done = complete_keys(rows, cfg)
     items = {it["key"]: it for it in build_items(cfg.pools, cfg.exclude)[0]}
     if runner is None:
@@ -26,12 +48,12 @@ def fit_adapter(cfg: TrainConfig, out, runner=None, name: str = "adapter.safeten
     W, b, rep = fit_head(cfg, [r for r in rows if r["key"] in feats], feats)
     Wt, bt = to_tensors(W, b)
     training = {"pools": list(cfg.pools), "exclude": list(cfg.exclude), "judge": cfg.judge, "runner": cfg.runner,
-                "seeds": cfg.seeds, "seed": cfg.seed, "holdout": cfg.holdout, "ridge": cfg.ridge,
+                "seeds": cfg.seeds, "seed": cfg.seed, "with_runs": [str(r) for r in with_runs], "holdout": cfg.holdout, "ridge": cfg.ridge,
                 "items": rep["all"]["n"], "model": getattr(runner, "name", ""), "report": rep["all"]}
     adapter = make_adapter(runner.subspace(), cfg.actions, Wt, bt, family=getattr(runner, "family", ""),
                            training=training)
     path = save_adapter(adapter, out / name)
-    report = {"adapter": path, "config": cfg.to_dict(), **rep}
+    report = {"adapter": path, "config": cfg.to_dict(), "with_runs": [str(r) for r in with_runs], **rep}
     (out / (Path(name).stem + "_report.json")).write_text(json.dumps(report, indent=1))
     a = rep["all"]
     log(f"fitted on {a['n']} prompts: prior {100 * a['prior']:.1f}, adapter (cross-validated) "
