@@ -87,7 +87,35 @@ def main() -> int:
         print(f"  {rel:<12} {k:>4}/{n:<4}")
     if args.verbose:
         print("\n".join(misses))
+    edge_placements()
     return 0
+
+
+def on_at_edge(a, b) -> bool:
+    """a stands on b (bottom within 0.05 of b's top) and covers one of b's side edges or touches it."""
+    return abs(a[3] - b[1]) <= 0.05 and a[0] <= b[2] and a[2] >= b[0] and (a[0] <= b[0] + 0.05 or a[2] >= b[2] - 0.05)
+
+
+def edge_placements(n: int = 200) -> None:
+    """PhysWorld OOD prompts 0..n-1 that place an object "at / near the edge of" something: how often the parsed
+    layout puts it on that thing at its edge, as the true scene (and ordinary English) does."""
+    from lina_nodes.physworld_model.data import eval_samples
+
+    got = true = total = 0
+    for s in eval_samples("ood_test", n):
+        p = s.record["prompt"]
+        if " edge of " not in p:
+            continue
+        g = parse(p)
+        by = {x.id: x for x in g.nodes}
+        tb = {x["id"]: x.get("box") for x in s.record["csg"]["nodes"]}
+        for e in g.edges:
+            if e.kind == "spatial" and e.relation in ("near", "close_to") and by[e.dst].name == "mirror":
+                total += 1
+                got += on_at_edge(by[e.src].box, by[e.dst].box)
+                true += bool(tb.get(e.src) and tb.get(e.dst) and on_at_edge(tb[e.src], tb[e.dst]))
+    print(f"PhysWorld OOD 0-{n - 1} 'edge of a mirror' placements: parsed layout on the mirror at its edge "
+          f"{got}/{total}; true scenes {true}/{total}")
 
 
 if __name__ == "__main__":

@@ -147,6 +147,11 @@ def _room_below(b: Box, need: float) -> None:
         b.move_to(cy=max(b.h / 2, 1.0 - need - GAP - b.h / 2))
 
 
+def _layout_relation(e) -> str:
+    """The relation the layout solves: "near the edge of X" (``place: edge``) sits on X at its border."""
+    return "at_edge" if e.relation in ("near", "close_to") and (e.attrs or {}).get("place") == "edge" else e.relation
+
+
 def _apply_edge(rel: str, a: Box, b: Box, third: Box | None, b_kind: str = "", b_name: str = "",
                 vertical: bool = False) -> None:
     if rel == "on" and b_name in VERTICAL_SURFACES:
@@ -163,6 +168,14 @@ def _apply_edge(rel: str, a: Box, b: Box, third: Box | None, b_kind: str = "", b
         else:
             b.move_to(cx=max(b.w / 2, a.x0 - GAP - b.w / 2))
             a.move_to(cx=b.x1 + GAP + a.w / 2)
+    elif rel == "at_edge":   # "near the edge of a mirror": on it, at the nearer side edge, overhanging a quarter
+        if a.w > b.w * 0.9:
+            s = b.w * 0.9 / a.w
+            a.x1, a.y0 = a.x0 + a.w * s, a.y1 - a.h * s
+        cx = b.x1 - 0.25 * a.w if a.cx >= b.cx else b.x0 + 0.25 * a.w
+        a.move_to(cx=_clip(cx, a.w / 2, 1 - a.w / 2), bottom=b.y0 + 0.005)
+        if a.y1 > b.y0 + 0.01:
+            b.move_to(cy=b.cy + (a.y1 - b.y0))
     elif rel == "on":
         if a.w > b.w * 0.9:
             s = b.w * 0.9 / a.w
@@ -325,10 +338,10 @@ def solve_layout(g: CSG, seed: int = 0, passes: int = 3) -> CSG:
             if e.src in fixed:
                 continue
             third = boxes.get(e.attrs.get("third")) if e.relation == "between" else None
-            _apply_edge(e.relation, boxes[e.src], boxes[e.dst], third, *info[e.dst], e.src in vertical)
+            _apply_edge(_layout_relation(e), boxes[e.src], boxes[e.dst], third, *info[e.dst], e.src in vertical)
         for e in spatial:  # re-seat contents after their holders moved
-            if e.relation in ("in", "inside", "on") and e.src not in fixed:
-                _apply_edge(e.relation, boxes[e.src], boxes[e.dst], None, *info[e.dst], True)
+            if _layout_relation(e) in ("in", "inside", "on", "at_edge") and e.src not in fixed:
+                _apply_edge(_layout_relation(e), boxes[e.src], boxes[e.dst], None, *info[e.dst], True)
     _spread_siblings(spatial, boxes, fixed)
     # media inside a container fill it from the bottom
     for e in spatial:

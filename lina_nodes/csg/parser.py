@@ -181,6 +181,12 @@ _PREDICATE_KEYS = (("colors", "texture", "color"), ("materials", "texture", "mat
                    ("patterns", "texture", "pattern"), ("sizes", "physics", "size"), ("states", "physics", "state"))
 
 
+def _edge_place(phrase: str) -> str | None:
+    """"at / near / by the edge (corner) of X": a place on X at its border (the layout reads it), else None."""
+    words = phrase.lower().split()
+    return "edge" if "of" in words and ("edge" in words or "corner" in words) and "on" not in words[:1] else None
+
+
 def _predicate_attribute(kb: Knowledge, word: str) -> tuple[str, str, str] | None:
     """(part, key, value) a predicate adjective sets: "red" -> ("texture", "color", "red"); None if unknown."""
     for table, part, key in _PREDICATE_KEYS:
@@ -208,6 +214,7 @@ class _Sentence:
         self.verb: str | None = None       # pending verb for a following preposition
         self.pending: list[tuple] = []     # relations read before their subject ("On the table, a cup")
         self.prev_rel: str | None = None
+        self.prev_place: str | None = None
 
     def run(self) -> None:
         i = 0
@@ -249,9 +256,9 @@ class _Sentence:
                 self.b.edge(s, d, kind, relation, self.neg, **attrs)
         self.neg = False
 
-    def relate(self, rel: str, objs: list[str], third: str | None = None) -> None:
+    def relate(self, rel: str, objs: list[str], third: str | None = None, place: str | None = None) -> None:
         kind, relation = "spatial", rel
-        attrs = {}
+        attrs = {"place": place} if place else {}
         if self.verb:
             attrs["verb"] = self.verb
         if third:
@@ -367,21 +374,22 @@ class _Sentence:
         if not self.peek(j, "NP"):
             return j  # also "in the jar there is more dirt than ...": the comparative reads on
         prev_rel, prev_objs = self.prev_rel, list(self.last_obj)
+        prev_place, place = self.prev_place, _edge_place(self.b.prompt[self.cs[i].start:self.cs[i].end])
         obj, j = self.np_id(j)
         if not obj:
             return j
-        self.prev_rel = rel
+        self.prev_rel, self.prev_place = rel, place
         if self.places_the_mount(i, prev_objs):
             self.link(prev_objs, [obj], "spatial", rel)
             self.last_obj = [obj]
-        elif self.places_what_is_in(i, rel, prev_rel, prev_objs):
+        elif self.places_what_is_in(i, rel, prev_rel, prev_objs, prev_place):
             self.link(prev_objs, [obj], "spatial", rel)
             self.last_obj = [obj]
         elif rel == "in" and self.b.by_id[obj]["kind"] == "region" and not self.subjects:
             self.pending.append(("in", [obj], None, self.neg, {}))  # "in the park, a dog..."
             self.last_obj = [obj]
         else:
-            self.relate(rel, [obj])
+            self.relate(rel, [obj], place=place)
         return j
 
     def places_the_mount(self, i: int, prev_objs: list[str]) -> bool:
@@ -392,10 +400,13 @@ class _Sentence:
         return any(self.verb in self.b.verb_forms(name) and (rels is None or self.cs[i].value in rels)
                    for name, rels in _OBJECT_PLACES.items())
 
-    def places_what_is_in(self, i: int, rel: str, prev_rel: str | None, prev_objs: list[str]) -> bool:
-        """"a coin in a jar on the table": the place after "in X" is X's place, not the coin's."""
-        return (prev_rel in ("in", "inside") and i > 0 and self.cs[i - 1].type == "NP" and bool(prev_objs)
-                and rel not in ("in", "inside") and self.b.by_id[prev_objs[0]]["kind"] in ("container", "object"))
+    def places_what_is_in(self, i: int, rel: str, prev_rel: str | None, prev_objs: list[str],
+                          prev_place: str | None = None) -> bool:
+        """"a coin in a jar on the table", "a cube at the edge of a mirror on the floor": the place after "in X" or
+        "at the edge of X" is X's place, not the coin's / the cube's."""
+        kinds = ("container", "object") + (("surface",) if prev_place == "edge" else ())
+        return ((prev_rel in ("in", "inside") or prev_place == "edge") and i > 0 and self.cs[i - 1].type == "NP"
+                and bool(prev_objs) and rel not in ("in", "inside") and self.b.by_id[prev_objs[0]]["kind"] in kinds)
 
     def between(self, j: int) -> int:
         """"between A and B": A is the object, B the edge's third node."""
