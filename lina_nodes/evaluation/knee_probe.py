@@ -48,7 +48,8 @@ def measure(sampler, prompts: list, judge: Callable, seeds: int = 1, steps: int 
             bar.update(1)
     x0_prog = list(x0_prog) + [1.0]
     x0_mean = np.mean(np.asarray(x0_scores, np.float64), axis=0)
-    swap_mean = []
+    x0_ci = [_mean_ci(col) for col in np.asarray(x0_scores, np.float64).T]
+    swap_mean, swap_ci = [], []
     for p in swaps:
         vals = []
         for i, k in jobs:
@@ -58,6 +59,7 @@ def measure(sampler, prompts: list, judge: Callable, seeds: int = 1, steps: int 
             if bar:
                 bar.update(1)
         swap_mean.append(float(np.mean(vals)))
+        swap_ci.append(_mean_ci(vals))
     if bar:
         bar.close()
     k_x0 = knee(x0_prog, x0_mean)
@@ -66,12 +68,19 @@ def measure(sampler, prompts: list, judge: Callable, seeds: int = 1, steps: int 
     return {
         "prompts": len(prompts), "seeds": seeds, "steps": steps, "cfg": cfg, "swap_from": swap_from,
         "x0_probe": {"progress": [round(float(p), 4) for p in x0_prog], "score": [round(float(s), 4) for s in x0_mean],
-                     "knee": k_x0, "reach_90": reach(x0_prog, x0_mean, 0.9)},
-        "prompt_swap": {"progress": swaps, "score": [round(s, 4) for s in swap_mean], "knee": k_swap,
+                     "ci95": x0_ci, "knee": k_x0, "reach_90": reach(x0_prog, x0_mean, 0.9)},
+        "prompt_swap": {"progress": swaps, "score": [round(s, 4) for s in swap_mean], "ci95": swap_ci, "knee": k_swap,
                         "half_drop": half},
         "recommended_window_end": half,
         "seconds": round(time.perf_counter() - t0, 1),
     }
+
+
+def _mean_ci(vals, reps: int = 2000) -> list:
+    """95% percentile bootstrap interval of the mean score over prompts x seeds."""
+    v = np.asarray(vals, np.float64)
+    bs = v[np.random.default_rng(0).integers(0, v.size, (reps, v.size))].mean(1)
+    return [round(float(x), 4) for x in np.percentile(bs, [2.5, 97.5])]
 
 
 def _score(judge, img, i) -> float:
@@ -89,15 +98,20 @@ def _score(judge, img, i) -> float:
 def format_report(rep: dict) -> str:
     lines = [f"x0 probe (judge score of the predicted clean image) over {rep['prompts']} prompts x "
              f"{rep['seeds']} seeds:"]
-    for p, s in zip(rep["x0_probe"]["progress"], rep["x0_probe"]["score"]):
-        lines.append(f"  progress {p:5.2f}  score {100 * s:5.1f}%  " + "#" * int(round(40 * s)))
+    for j, (p, s) in enumerate(zip(rep["x0_probe"]["progress"], rep["x0_probe"]["score"])):
+        lines.append(f"  progress {p:5.2f}  score {100 * s:5.1f}%{_ci(rep['x0_probe'], j)}  " + "#" * int(round(40 * s)))
     lines.append(f"  knee {_fmt(rep['x0_probe']['knee'])}; 90% of the rise by {_fmt(rep['x0_probe']['reach_90'])}")
     lines.append(f"prompt swap ({rep['swap_from']!r} until p, then the prompt): final score against p:")
-    for p, s in zip(rep["prompt_swap"]["progress"], rep["prompt_swap"]["score"]):
-        lines.append(f"  swap at {p:5.2f}  score {100 * s:5.1f}%  " + "#" * int(round(40 * s)))
+    for j, (p, s) in enumerate(zip(rep["prompt_swap"]["progress"], rep["prompt_swap"]["score"])):
+        lines.append(f"  swap at {p:5.2f}  score {100 * s:5.1f}%{_ci(rep['prompt_swap'], j)}  " + "#" * int(round(40 * s)))
     lines.append(f"  knee {_fmt(rep['prompt_swap']['knee'])}; half the drop by {_fmt(rep['prompt_swap']['half_drop'])}")
     lines.append(f"recommended early-window end (window_end / beta): {_fmt(rep['recommended_window_end'])}")
     return "\n".join(lines)
+
+
+def _ci(curve: dict, j: int) -> str:
+    ci = curve.get("ci95")
+    return f" [{100 * ci[j][0]:5.1f}, {100 * ci[j][1]:5.1f}]" if ci else ""
 
 
 def _fmt(v) -> str:

@@ -126,7 +126,7 @@ class InProcessSampler:
                scheduler: str = "simple", probe: bool = False, swap_from: str | None = None,
                swap_at: float = 0.0, negative: str = "", prompt_scale: float = 1.0,
                latent_scale: float = 1.0, structure_share: float | None = None, adapter=None,
-               plan_changes: dict | None = None) -> SampleResult:
+               plan_changes: dict | None = None, init_image=None, noise_mask=None) -> SampleResult:
         """One image. ``lina``: "off", "prior" (training-free plan from the prompt's parsed CSG, or
         ``csg`` if given) or "adapter" (the plan ``adapter``, a LinaAdapter, predicts). ``ablate``:
         components to remove (prompt: no physics-subspace edit, c' is the raw causal completion; latent:
@@ -134,7 +134,9 @@ class InProcessSampler:
         override the plan's mode (add / substitute); ``prompt_scale`` / ``latent_scale`` scale the plan's
         strengths as LINA Plan's inputs do; ``structure_share`` replaces the plan's. ``swap_from``:
         sample with this prompt until progress ``swap_at``, then with ``prompt``. ``plan_changes``: plan fields
-        set last (validated), e.g. ``{"layout_strength": 0.5, "layout_share": 0.5}`` (the lever search)."""
+        set last (validated), e.g. ``{"layout_strength": 0.5, "layout_share": 0.5}`` (the lever search).
+        ``init_image`` (uint8 HxWx3) and ``noise_mask`` (HxW, 1 = resample, 0 = keep): masked inpainting as
+        VAEEncode + SetLatentNoiseMask feed KSampler (ComfyUI's ``denoise_mask``); default: an empty latent."""
         import comfy.samplers
 
         from .guider import LinaCFGGuider
@@ -196,7 +198,15 @@ class InProcessSampler:
                 probes.append((self.progress_of(sig), _uint8(self.vae.decode(x0))))
 
         # KSampler's noise for this seed, through the nodes' own sampling routine
-        out = sample_latent(guider, {"samples": torch.zeros(self.latent_shape(size))}, sigmas, sampler, int(seed),
+        if init_image is None:
+            latent = {"samples": torch.zeros(self.latent_shape(size))}
+        else:
+            px = torch.from_numpy(np.ascontiguousarray(np.asarray(init_image, np.uint8)[..., :3])).float() / 255.0
+            latent = {"samples": self.vae.encode(px[None])}
+        if noise_mask is not None:
+            m = torch.as_tensor(np.asarray(noise_mask, np.float32))
+            latent["noise_mask"] = m.reshape((-1, 1, m.shape[-2], m.shape[-1]))
+        out = sample_latent(guider, latent, sigmas, sampler, int(seed),
                             callback=callback, pbar=False)
         img = _uint8(self.vae.decode(out["samples"]))
         return SampleResult(img, count[0], probes, plan)
