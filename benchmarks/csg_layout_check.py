@@ -104,7 +104,7 @@ def edge_placements(n: int = 200) -> None:
     got = true = total = 0
     for s in eval_samples("ood_test", n):
         p = s.record["prompt"]
-        if " edge of " not in p:
+        if " edge of " not in p and " its edge" not in p:
             continue
         g = parse(p)
         by = {x.id: x for x in g.nodes}
@@ -114,8 +114,8 @@ def edge_placements(n: int = 200) -> None:
                 total += 1
                 got += on_at_edge(by[e.src].box, by[e.dst].box)
                 true += bool(tb.get(e.src) and tb.get(e.dst) and on_at_edge(tb[e.src], tb[e.dst]))
-    print(f"PhysWorld OOD 0-{n - 1} 'edge of a mirror' placements: parsed layout on the mirror at its edge "
-          f"{got}/{total}; true scenes {true}/{total}")
+    print(f"PhysWorld OOD 0-{n - 1} mirror-edge placements ('edge of a mirror', 'at its edge'): parsed layout on "
+          f"the mirror at its edge {got}/{total}; true scenes {true}/{total}")
 
 
 if __name__ == "__main__":

@@ -181,6 +181,9 @@ _PREDICATE_KEYS = (("colors", "texture", "color"), ("materials", "texture", "mat
                    ("patterns", "texture", "pattern"), ("sizes", "physics", "size"), ("states", "physics", "state"))
 
 
+_BORDER_WORDS = ("edge", "corner")
+
+
 def _edge_place(phrase: str) -> str | None:
     """"at / near / by the edge (corner) of X": a place on X at its border (the layout reads it), else None."""
     words = phrase.lower().split()
@@ -373,6 +376,11 @@ class _Sentence:
             return self.between(j)
         if not self.peek(j, "NP"):
             return j  # also "in the jar there is more dirt than ...": the comparative reads on
+        owner = self.owner_of_its_edge(j)
+        if owner is not None:     # "a mirror with a cone standing at its edge": the cone is at the mirror's edge
+            self.prev_rel, self.prev_place = rel, "edge"
+            self.relate(rel, [owner], place="edge")
+            return j + 1
         prev_rel, prev_objs = self.prev_rel, list(self.last_obj)
         prev_place, place = self.prev_place, _edge_place(self.b.prompt[self.cs[i].start:self.cs[i].end])
         obj, j = self.np_id(j)
@@ -391,6 +399,18 @@ class _Sentence:
         else:
             self.relate(rel, [obj], place=place)
         return j
+
+    def owner_of_its_edge(self, j: int) -> str | None:
+        """For "its edge" / "its corner" (a possessive, no colour or count of its own): the entity "its" names,
+        the owner of the "with" group being read (else the previous subject); None otherwise."""
+        np = self.cs[j].value
+        if np.name not in _BORDER_WORDS or np.det not in ("its", "their") or np.color or np.count not in (None, 1):
+            return None
+        owners = [o for o in (self.main or self.b.prev_subjects or []) if o not in self.subjects]
+        if not owners:     # "a mirror with a cone standing at its edge": the latest other entity named
+            owners = [n["id"] for n in reversed(self.b.nodes) if n["id"] not in self.subjects and n["explicit"]
+                      and not n["negated"] and n["kind"] in ("surface", "region", "container", "object")]
+        return owners[0] if owners else None
 
     def places_the_mount(self, i: int, prev_objs: list[str]) -> bool:
         """VERB NP PREP: the place is the object's when the verb says so (_OBJECT_PLACES): "a man riding a
