@@ -7,7 +7,7 @@ structured metadata; github.com/djghosh13/geneval, MIT licence, Copyright (c) 20
 unchanged as data. For each prompt, every "include" entry must be a parsed node of that class (same name,
 or same last word: "sports ball" ~ "ball"), with that count and colour; a "position" [rel, k] needs the
 spatial edge  class -rel-> class_k  (left of, right of, above, below). A prompt passes when all its checks
-pass. tests/unit/test_csg_everyday.py holds the floor (it must not drop).
+pass. tests/core/test_csg_everyday.py holds the floor (it must not drop).
 """
 from __future__ import annotations
 

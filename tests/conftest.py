@@ -14,7 +14,9 @@ SQLite database, and tiny models of real architectures written at test time
 """
 from __future__ import annotations
 
+import fcntl
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -26,6 +28,8 @@ from lina_nodes.server.runtime import ComfyServer, find_comfyui
 
 REPO = Path(__file__).resolve().parent.parent
 WORKFLOWS = REPO / "tests" / "workflows"
+# kept between sessions (git-ignored out/): the tiny models the in-process tests load from files
+TEST_CACHE = Path(os.environ.get("LINA_TEST_CACHE", REPO / "out" / "test-cache"))
 
 
 class ComfyHandle:
@@ -83,26 +87,63 @@ def comfy(tmp_path_factory):
         server.stop()
 
 
+@pytest.fixture(scope="session")
+def tiny_model_files():
+    """``get(*roles) -> {role: Path}``: tiny models built once into ``out/test-cache/tiny-models`` and reused by
+    later sessions (the builder skips a file whose manifest entry matches and re-hashes a touched one). Imports
+    ComfyUI in this process: for tests/inprocess only. A lock keeps concurrent sessions from writing at once."""
+    def get(*roles: str) -> dict[str, Path]:
+        from lina_nodes.devtools.tiny_models import build
+
+        out = TEST_CACHE / "tiny-models"
+        out.mkdir(parents=True, exist_ok=True)
+        with open(out / ".lock", "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            rep = build(find_comfyui(), out, roles=list(roles))
+        return {role: out / rep["files"][role] for role in roles}
+    return get
+
+
 def load_workflow(name: str) -> dict:
     return json.loads((WORKFLOWS / name).read_text())
 
 
-# ---- markers by what a test needs (so `pytest -m "not server and not inprocess"` is the fast core run) ----
-_INPROCESS = {"test_core_is_comfy_free.py", "test_intervention_nodes_inprocess.py", "test_node_registration.py",
-              "test_scheduler_vs_comfy.py", "test_tiny_models.py", "test_setup.py", "test_lina_sampling_and_knee.py",
-              "test_security_files.py", "test_family_defaults.py", "test_lint.py"}
-_SLOW = {"test_physworld_model_train.py", "test_csg_fuzz.py", "test_security_core.py", "test_csg_everyday.py"}
+# ---- markers by what a test needs, from the folder a test lives in ------------------------------------------
+# tests/core       pure: imports no ComfyUI and starts no process                      -> core
+# tests/inprocess  imports ComfyUI in the test process, or spawns a process            -> inprocess
+# tests/server     starts the real ComfyUI server (the ``comfy`` fixture)               -> server
+# tests/browser    the real frontend in headless Chromium against that server          -> browser, server
+# tests/diffusers  tiny diffusers pipelines                                            -> diffusers
+# ``slow`` (any folder): inherently long runs (long Hypothesis runs, training, statistical sweeps over hundreds
+# of renders, spawning ComfyUI), listed here by file or by ``file::test`` (every parametrization).
+# The quick loop is ``pytest -m "not server and not slow"``; all but the real server is ``pytest -m "not server"``.
+FOLDER_MARKERS = {"core": ("core",), "inprocess": ("inprocess",), "server": ("server",),
+                  "browser": ("browser", "server"), "diffusers": ("diffusers",)}
+SLOW = {
+    "core/test_csg_fuzz.py",                     # Hypothesis: 12,000 generated prompts and JSON documents
+    "core/test_security_core.py::test_parse_any_prompt_gives_a_graph_or_a_clear_error",   # Hypothesis: 4 x 2,500
+    "core/test_security_core.py::test_csg_json_gives_a_graph_or_a_clear_error",
+    "core/test_security_core.py::test_masks_any_widgets",
+    "core/test_security_core.py::test_numbers_are_finite_or_refused_naming_the_field",
+    "core/test_physworld_model_train.py",        # training runs (40 + 40 + 6 steps)
+    "core/test_physworld_judge.py::test_clean_renders_pass",                       # judge validation: 140 scenes
+    "core/test_physworld_judge.py::test_every_violation_is_caught_without_false_alarms",  # x modes x kinds
+    "core/test_physworld_register.py::test_another_layout_of_the_same_prompt_passes_only_with_registration",
+    "core/test_physworld_register.py::test_violations_are_still_caught_with_registration",  # 140 scenes x 6 kinds
+    "inprocess/test_tiny_models.py",             # builds the tiny models twice and loads them in ComfyUI (subprocesses)
+    "inprocess/test_adapter_train_smoke.py",     # an adapter training run with two worker processes
+}
+TESTS = Path(__file__).resolve().parent
 
 
 def pytest_collection_modifyitems(config, items):
     for item in items:
-        path = Path(str(item.fspath))
-        where = path.parent.name
-        if where in ("server", "browser"):
-            item.add_marker(pytest.mark.server)
-        elif where == "diffusers":
-            item.add_marker(pytest.mark.diffusers)
-        elif path.name in _INPROCESS:
-            item.add_marker(pytest.mark.inprocess)
-        if path.name in _SLOW:
+        try:
+            rel = Path(str(item.fspath)).resolve().relative_to(TESTS)
+        except ValueError:   # a test file outside tests/
+            continue
+        for name in FOLDER_MARKERS.get(rel.parts[0], ()):
+            item.add_marker(getattr(pytest.mark, name))
+        file = rel.as_posix()
+        if file in SLOW or f"{file}::{getattr(item, 'originalname', item.name)}" in SLOW:
             item.add_marker(pytest.mark.slow)

@@ -77,8 +77,9 @@ class PlanNode(io.ComfyNode):
                 io.Conditioning.Output("positive", tooltip="The prompt encoded as CLIPTextEncode would (c)."),
                 io.Conditioning.Output("lina_positive", tooltip="The edited conditioning c' (same shape and keys as c). "
                                        "When the plan has a structure prompt, also that prompt's encoding, tagged "
-                                       "for the first part of the early window (LINA Guider / Model Patch give each "
-                                       "part its range)."),
+                                       "for the first part of the early window, and when it uses a counterfactual "
+                                       "negative, that prompt's encoding, tagged as the negative for its share of "
+                                       "the run (LINA Guider / Model Patch give each part its range)."),
                 io.String.Output("plan_json", tooltip="The plan as JSON (for API callers and for editing)."),
             ],
         )

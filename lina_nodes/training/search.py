@@ -137,6 +137,8 @@ def run_search(cfg: TrainConfig, out, resume: bool = False, progress: bool = Tru
                         pool.terminate()
                         raise TrainError(err)
                     write(rows)
+                pool.close()
+                pool.join()
     if bar is not None:
         bar.close()
     return {"items": len(items), "searched": len(todo), "skipped": len(done), "dropped": dropped,

@@ -82,3 +82,19 @@ def test_lina_add_matches_the_comfyui_lina_image_within_rounding(pipe, comfy, pr
     d = np.abs(out.astype(int) - ref.image.astype(int))
     assert d.max() <= 2 and (d > 0).mean() <= 0.005, (d.max(), int((d > 0).sum()))
     assert (run.stats["denoiser_calls"] - run.stats["extra_calls"]) * 2 + run.stats["extra_calls"] == ref.nfe
+
+
+def test_counterfactual_negative_equals_the_comfyui_lina_image(pipe, comfy):
+    prompt, seed = "a large cyan cylinder pushes a small yellow cone", 7
+    changes = {"mode": "substitute", "counterfactual_share": 0.6}
+    ref = comfy.sample(prompt, seed, steps=STEPS, cfg=4.0, size=64, lina="prior", plan_changes=changes)
+    plan = ref.plan.updated(notes=()).to_json()
+    run = apply(pipe, prompt, plan_json=plan)
+    with run as kw:
+        out = pipe(**kw, seed=seed, num_inference_steps=STEPS, guidance_scale=4.0).images[0]
+    assert run.plan.counterfactual_share == 0.6 and run.window.sigma_counterfactual > 0
+    assert any(t.get("counterfactual_rows") for t in run.trace) and not all(t.get("counterfactual_rows")
+                                                                             for t in run.trace)
+    assert np.array_equal(out, ref.image)
+    off = comfy.sample(prompt, seed, steps=STEPS, cfg=4.0, size=64, lina="prior", mode="substitute")
+    assert not np.array_equal(ref.image, off.image)        # the lever acts

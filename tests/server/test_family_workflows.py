@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from _graphs import without_lina
 from lina_nodes.server.workflow_format import WorkflowError, apply_sets, ui_to_api
 
 REPO = Path(__file__).resolve().parents[2]
@@ -145,37 +146,6 @@ def to_standins(api: dict, spec: dict, prefix: str) -> dict:
     for n in g.values():
         if n["class_type"] == "SaveImage":
             n["inputs"]["filename_prefix"] = prefix
-    return g
-
-
-def without_lina(api: dict) -> dict:
-    """The same graph with LINA taken out: plain encode, CFGGuider, BasicScheduler, unpatched model."""
-    g = json.loads(json.dumps(api))
-    plan_id = next(k for k, n in g.items() if n["class_type"] == "LINAPlan")
-    parse_id = g[plan_id]["inputs"]["csg"][0]
-    prompt = g[parse_id]["inputs"]["prompt"]
-    g[plan_id] = {"class_type": "CLIPTextEncode", "inputs": {"clip": g[plan_id]["inputs"]["clip"], "text": prompt}}
-    del g[parse_id]
-    bypass = {}
-    for k, n in list(g.items()):
-        i = n["inputs"]
-        if n["class_type"] == "LINAGuider":
-            g[k] = {"class_type": "CFGGuider", "inputs": {"model": i["model"], "positive": i["positive"],
-                                                           "negative": i["negative"], "cfg": i["cfg"]}}
-        elif n["class_type"] == "LINACausalScheduler":
-            g[k] = {"class_type": "BasicScheduler", "inputs": {"model": i["model"], "scheduler": i["scheduler"],
-                                                               "steps": i["steps"], "denoise": i["denoise"]}}
-        elif n["class_type"] == "LINAModelPatch":
-            bypass[k] = i["model"]
-            del g[k]
-    for n in g.values():
-        for name, v in n["inputs"].items():
-            if isinstance(v, list) and len(v) == 2 and v[0] in bypass:
-                n["inputs"][name] = bypass[v[0]]
-            elif isinstance(v, list) and len(v) == 2 and v[0] == plan_id:
-                assert v[1] == 1, f"only the plan's positive may remain linked, got {v}"
-                n["inputs"][name] = [plan_id, 0]
-    assert not any(n["class_type"].startswith("LINA") for n in g.values())
     return g
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+import torch
 from safetensors.torch import load_file
 
 from lina_nodes.server.client import execution_error
@@ -115,8 +116,15 @@ def test_guider_changes_the_result_and_is_a_noop_at_zero(comfy, family):
 
 
 def test_guider_on_wan_video_5d(comfy):
-    lat = latent_of(comfy, comfy.run(guider_graph(comfy, "wan", "lina_wan", steps=3), timeout=300))
-    assert lat.ndim == 5 and lat.isfinite().all()
+    """On a 5-D video latent the guider acts (differs from CFGGuider on the same causal schedule and seed) and a
+    zero-strength plan is CFGGuider exactly."""
+    base = latent_of(comfy, comfy.run(guider_graph(comfy, "wan", "cfg_wan", guider="cfg", steps=3), timeout=300))
+    lina = latent_of(comfy, comfy.run(guider_graph(comfy, "wan", "lina_wan", steps=3), timeout=300))
+    zero = latent_of(comfy, comfy.run(guider_graph(comfy, "wan", "zero_wan", steps=3,
+                                                   plan_kw={"latent_scale": 0.0, "prompt_scale": 0.0}), timeout=300))
+    assert lina.ndim == 5 and lina.shape == base.shape and lina.isfinite().all()
+    assert (lina - base).abs().max() > 1e-4, "LINA guidance had no effect on the video latent"
+    assert (zero - base).abs().max() < 1e-5, "a zero-strength plan must reproduce CFGGuider exactly"
 
 
 def test_guider_substitute_mode_and_cfg1(comfy):
@@ -127,16 +135,23 @@ def test_guider_substitute_mode_and_cfg1(comfy):
     assert add.isfinite().all() and (add - base).abs().max() > 1e-4
 
 
-def ksampler_graph(comfy, prefix, patch=True, extra_patch=None, latent_scale=1.0, seed=3):
+def ksampler_graph(comfy, prefix, patch=True, extra_patch=None, latent_scale=1.0, seed=3, extra_last=False):
+    """KSampler on the tiny SD1.5 with the plan's positive; ``patch``: LINA Model Patch on the model;
+    ``extra_patch`` (class_type, inputs): another model patch, applied before LINA's (after it: ``extra_last``)."""
     g, model, clip, latent = loaders(comfy, "sd15")
     g.update(plan_nodes(clip, latent_scale=latent_scale))
     m = model
-    if extra_patch:
+
+    def other(m):
         g["other"] = {"class_type": extra_patch[0], "inputs": {"model": m, **extra_patch[1]}}
-        m = ["other", 0]
+        return ["other", 0]
+    if extra_patch and not extra_last:
+        m = other(m)
     if patch:
         g["pt"] = {"class_type": "LINAModelPatch", "inputs": {"model": m, "lina_positive": ["plan", 2], "plan": ["plan", 0]}}
         m = ["pt", 0]
+    if extra_patch and extra_last:
+        m = other(m)
     g.update({
         "lat": latent,
         "ks": {"class_type": "KSampler", "inputs": {"model": m, "seed": seed, "steps": 4, "cfg": 3.0, "sampler_name": "euler",
@@ -159,42 +174,78 @@ def test_model_patch_composes_with_another_post_cfg_patch(comfy):
     # CFGNorm is a stock post-CFG patch: both must act, in either order
     other = ("CFGNorm", {"strength": 1.0})
     alone = latent_of(comfy, comfy.run(ksampler_graph(comfy, "ks_norm", patch=False, extra_patch=other)))
-    both = latent_of(comfy, comfy.run(ksampler_graph(comfy, "ks_norm_lina", extra_patch=other)))
-    assert both.isfinite().all() and (both - alone).abs().max() > 1e-4
+    lina = latent_of(comfy, comfy.run(ksampler_graph(comfy, "ks_lina_only")))
+    for prefix, last in (("ks_norm_lina", False), ("ks_lina_norm", True)):
+        both = latent_of(comfy, comfy.run(ksampler_graph(comfy, prefix, extra_patch=other, extra_last=last)))
+        assert both.isfinite().all()
+        assert (both - alone).abs().max() > 1e-4, f"LINA's patch had no effect with CFGNorm ({prefix})"
+        assert (both - lina).abs().max() > 1e-4, f"CFGNorm had no effect with LINA's patch ({prefix})"
 
 
 def test_wan_two_pass_with_patch_on_high_noise_pass(comfy):
-    g, model, clip, latent = loaders(comfy, "wan")
-    g.update(plan_nodes(clip))
-    g.update({
-        "lat": latent,
-        "pt": {"class_type": "LINAModelPatch", "inputs": {"model": model, "lina_positive": ["plan", 2], "plan": ["plan", 0]}},
-        "hi": {"class_type": "KSamplerAdvanced", "inputs": {
-            "model": ["pt", 0], "add_noise": "enable", "noise_seed": 4, "steps": 4, "cfg": 3.0, "sampler_name": "euler",
-            "scheduler": "simple", "positive": ["plan", 1], "negative": ["neg", 0], "latent_image": ["lat", 0],
-            "start_at_step": 0, "end_at_step": 2, "return_with_leftover_noise": "enable"}},
-        "lo": {"class_type": "KSamplerAdvanced", "inputs": {
-            "model": model, "add_noise": "disable", "noise_seed": 4, "steps": 4, "cfg": 3.0, "sampler_name": "euler",
-            "scheduler": "simple", "positive": ["plan", 1], "negative": ["neg", 0], "latent_image": ["hi", 0],
-            "start_at_step": 2, "end_at_step": 10000, "return_with_leftover_noise": "disable"}},
-        "save": {"class_type": "SaveLatent", "inputs": {"samples": ["lo", 0], "filename_prefix": "wan2pass"}},
-    })
-    lat = latent_of(comfy, comfy.run(g, timeout=300))
-    assert lat.ndim == 5 and lat.isfinite().all()
+    """Wan 2.2-style two experts (two KSamplerAdvanced passes, steps 0-2 and 2-4 of 4): LINA Model Patch on the
+    high-noise pass changes the video against the same graph without it; on the low-noise pass, which lies
+    entirely after LINA's early window, it must change nothing (bit-identical to the graph without LINA)."""
+    def run(prefix, patch_hi, patch_lo):
+        g, model, clip, latent = loaders(comfy, "wan")
+        g.update(plan_nodes(clip))
+        g["pt"] = {"class_type": "LINAModelPatch", "inputs": {"model": model, "lina_positive": ["plan", 2],
+                                                              "plan": ["plan", 0]}}
+        g.update({
+            "lat": latent,
+            "hi": {"class_type": "KSamplerAdvanced", "inputs": {
+                "model": ["pt", 0] if patch_hi else model, "add_noise": "enable", "noise_seed": 4, "steps": 4,
+                "cfg": 3.0, "sampler_name": "euler", "scheduler": "simple", "positive": ["plan", 1],
+                "negative": ["neg", 0], "latent_image": ["lat", 0], "start_at_step": 0, "end_at_step": 2,
+                "return_with_leftover_noise": "enable"}},
+            "lo": {"class_type": "KSamplerAdvanced", "inputs": {
+                "model": ["pt", 0] if patch_lo else model, "add_noise": "disable", "noise_seed": 4, "steps": 4,
+                "cfg": 3.0, "sampler_name": "euler", "scheduler": "simple", "positive": ["plan", 1],
+                "negative": ["neg", 0], "latent_image": ["hi", 0], "start_at_step": 2, "end_at_step": 10000,
+                "return_with_leftover_noise": "disable"}},
+            "save": {"class_type": "SaveLatent", "inputs": {"samples": ["lo", 0], "filename_prefix": prefix}},
+        })
+        if not (patch_hi or patch_lo):
+            del g["pt"]
+        return latent_of(comfy, comfy.run(g, timeout=300))
+
+    plain = run("wan2pass_plain", False, False)
+    hi = run("wan2pass_hi", True, False)
+    lo = run("wan2pass_lo", False, True)
+    both = run("wan2pass_both", True, True)
+    assert hi.ndim == 5 and hi.shape == plain.shape and hi.isfinite().all()
+    assert (hi - plain).abs().max() > 1e-4, "the patch on the high-noise pass had no effect"
+    assert torch.equal(lo, plain), "the patch acted on the low-noise pass, outside its window"
+    assert torch.equal(both, hi), "patching the low-noise pass too must change nothing"
 
 
-def test_lina_sampler_all_in_one(comfy):
+def lina_sampler_graph(comfy, prefix, seed=1, steps=4, cfg=3.0, scale=1.0):
     g, model, clip, latent = loaders(comfy, "sd15")
     g.update({
         "csg": {"class_type": "LINACSGParse", "inputs": {"prompt": PROMPT, "seed": 0, "backend": "rules"}},
         "lat": latent,
         "s": {"class_type": "LINASampler", "inputs": {"model": model, "clip": clip, "csg": ["csg", 0], "latent_image": ["lat", 0],
-                                                      "negative": "", "seed": 1, "steps": 4, "cfg": 3.0, "sampler_name": "euler",
-                                                      "scheduler": "simple", "latent_scale": 1.0, "prompt_scale": 1.0}},
-        "save": {"class_type": "SaveLatent", "inputs": {"samples": ["s", 0], "filename_prefix": "lina_sampler"}},
+                                                      "negative": "", "seed": seed, "steps": steps, "cfg": cfg,
+                                                      "sampler_name": "euler", "scheduler": "simple",
+                                                      "latent_scale": scale, "prompt_scale": scale}},
+        "save": {"class_type": "SaveLatent", "inputs": {"samples": ["s", 0], "filename_prefix": prefix}},
     })
-    lat = latent_of(comfy, comfy.run(g))
+    return g
+
+
+def test_lina_sampler_all_in_one(comfy):
+    """LINA Sampler == the modular graph it stands for (CSG Parse -> LINA Plan -> LINA Guider on the plan's Causal
+    Scheduler, SamplerCustomAdvanced, same seed); it differs from CFGGuider on that schedule, and at zero
+    strength it is that CFGGuider run exactly."""
+    lat = latent_of(comfy, comfy.run(lina_sampler_graph(comfy, "lina_sampler")))
+    modular = latent_of(comfy, comfy.run(guider_graph(comfy, "sd15", "lina_sampler_modular", seed=1, steps=4, cfg=3.0)))
+    plain = latent_of(comfy, comfy.run(guider_graph(comfy, "sd15", "lina_sampler_cfg", guider="cfg", seed=1, steps=4,
+                                                    cfg=3.0)))
+    zero = latent_of(comfy, comfy.run(lina_sampler_graph(comfy, "lina_sampler_zero", scale=0.0)))
     assert lat.shape == (1, 4, 8, 8) and lat.isfinite().all()
+    assert (lat - modular).abs().max() < 1e-5, "LINA Sampler differs from the modular LINA graph"
+    assert (lat - plain).abs().max() > 1e-4, "LINA Sampler gave the plain CFG result"
+    assert (zero - plain).abs().max() < 1e-5, "LINA Sampler at zero strength must be CFGGuider on its schedule"
 
 
 def _expect_error(comfy, graph, node_type, *needles):
@@ -268,12 +319,20 @@ def test_wan_context_windows_several_calls_per_step(comfy, carrier):
 
 
 def test_guider_with_a_pre_cfg_patch_on_the_model(comfy):
-    """APG is a stock pre-CFG patch that rewrites [cond, uncond]; the LINA Guider must keep working with it."""
-    g = guider_graph(comfy, "sd15", "lina_apg")
-    g["apg"] = {"class_type": "APG", "inputs": {"model": ["ck", 0], "eta": 1.0, "norm_threshold": 5.0, "momentum": -0.75}}
-    g["gd"]["inputs"]["model"] = ["apg", 0]
-    lat = latent_of(comfy, comfy.run(g))
+    """APG is a stock pre-CFG patch that rewrites [cond, uncond]; the LINA Guider must keep working with it: with
+    APG on the model, LINA still changes the result against CFGGuider, and APG still changes LINA's result."""
+    def run(prefix, guider, apg):
+        g = guider_graph(comfy, "sd15", prefix, guider=guider)
+        if apg:
+            g["apg"] = {"class_type": "APG", "inputs": {"model": ["ck", 0], "eta": 1.0, "norm_threshold": 5.0,
+                                                        "momentum": -0.75}}
+            g["gd"]["inputs"]["model"] = ["apg", 0]
+        return latent_of(comfy, comfy.run(g))
+
+    lat = run("lina_apg", "lina", True)
     assert lat.isfinite().all()
+    assert (lat - run("cfg_apg", "cfg", True)).abs().max() > 1e-4, "LINA had no effect with APG on the model"
+    assert (lat - run("lina_no_apg", "lina", False)).abs().max() > 1e-4, "APG had no effect under the LINA Guider"
 
 
 def test_skip_layer_guidance_still_acts_inside_lina_window(comfy):

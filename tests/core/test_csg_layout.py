@@ -98,3 +98,39 @@ def test_under_a_table_fits_between_its_legs_and_above_makes_room():
     g = parse("a mirror on the wall")                  # on a vertical surface: hangs inside its area
     m, w = box(g, "mirror"), box(g, "wall")
     assert w[0] <= m[0] and m[2] <= w[2] and w[1] <= m[1] and m[3] <= w[3]
+
+
+def test_near_the_edge_of_puts_the_object_on_it_at_its_edge():
+    """"a cube near the edge of a small mirror": on the mirror at its border (PhysWorld's scenes and English),
+    not beside it; "... of a small mirror on the floor": the mirror is on the floor, not the cube."""
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
+    from csg_layout_check import on_at_edge
+
+    for p in ("a small cyan cube near the edge of a small mirror", "a large red ball at the edge of a large mirror",
+              "a large cyan cone at the edge of a small mirror on the floor", "a cat at the corner of a table"):
+        g = parse(p)
+        by = {n.id: n for n in g.nodes}
+        e = next(e for e in g.edges if e.kind == "spatial" and e.attrs.get("place") == "edge")
+        assert e.relation == "near" and on_at_edge(by[e.src].box, by[e.dst].box), p
+    g = parse("a large cyan cone at the edge of a small mirror on the floor")
+    assert {(e.src, e.relation, e.dst) for e in g.edges if e.kind == "spatial"} == \
+        {("cone_0", "near", "mirror_0"), ("mirror_0", "on", "floor_0")}
+    g = parse("a ball near a small mirror")                 # no edge: beside it, as before
+    by = {n.id: n for n in g.nodes}
+    assert not on_at_edge(by["ball_0"].box, by["mirror_0"].box)
+    assert all(e.attrs.get("place") is None for e in parse("a cup on the edge of a table").edges)
+
+
+def test_at_its_edge_names_the_owner_not_an_edge_object():
+    """"a large mirror with a small pink cone standing at its edge": the cone is at the mirror's edge (and so
+    gets its reflection), not near an object called "edge"; with no owner named, the old reading stays."""
+    g = parse("a large mirror with a small pink cone standing at its edge")
+    assert "edge" not in {n.name for n in g.nodes} and "reflection" in {n.kind for n in g.nodes}
+    e = next(e for e in g.edges if e.kind == "spatial")
+    assert (e.src, e.relation, e.dst, e.attrs.get("place")) == ("cone_0", "near", "mirror_0", "edge")
+    g = parse("a large lake with a small red cone at its edge")
+    assert [(e.src, e.dst) for e in g.edges if e.kind == "spatial"] == [("cone_0", "lake_0")]
+    assert "edge" in {n.name for n in parse("a cup at its edge").nodes}

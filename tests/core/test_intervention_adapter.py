@@ -1,5 +1,5 @@
-"""LINA adapter files: the prior-reproducing predictor, save / load round trip, every refused file, and
-LINA Plan's encoder check (an adapter made for another text encoder is a clear error)."""
+"""LINA adapter files (format 3, an action predictor): the prior-reproducing adapter, a trained head choosing
+per prompt, save / load round trip, every refused file (versions 1 and 2 with how to convert them)."""
 from __future__ import annotations
 
 import json
@@ -9,8 +9,9 @@ import torch
 from safetensors.torch import save_file
 
 from lina_nodes.csg import parse
-from lina_nodes.intervention.adapter import (FEATURES, OUTPUTS, AdapterError, csg_features, load_adapter,
-                                             prior_adapter, save_adapter)
+from lina_nodes.intervention.action_space import ACTIONS
+from lina_nodes.intervention.adapter import (CSG_FEATURES, FEATURES, AdapterError, csg_features, features,
+                                             load_adapter, make_adapter, prior_adapter, save_adapter)
 from lina_nodes.intervention.prior import prior_plan
 from lina_nodes.intervention.subspace import Subspace
 
@@ -30,12 +31,26 @@ def subspace(width=16, seed=0, pooled=True):
 @pytest.mark.parametrize("prompt", PROMPTS)
 def test_prior_adapter_reproduces_the_prior(prompt):
     g = parse(prompt)
-    plan = prior_plan(g)
-    over = prior_adapter(subspace()).plan_overrides(g, None)
-    for k, v in over.items():
-        assert getattr(plan, k) == pytest.approx(v, abs=1e-4), k
-    assert set(over) == set(OUTPUTS)
-    assert csg_features(g).shape == (len(FEATURES),)
+    assert prior_adapter(subspace()).plan_overrides(g, None) == {}    # the prior plan stands, unchanged
+    assert csg_features(g).shape == (len(CSG_FEATURES),)
+    assert features(g, None, subspace()).shape == (len(FEATURES),)
+
+
+def test_trained_head_chooses_per_prompt_and_reads_the_pooled_output():
+    names = list(ACTIONS)
+    W = torch.zeros(len(names), len(FEATURES))
+    W[names.index("counterfactual"), FEATURES.index("has_counterfactual")] = 1.0   # actions: guide away
+    W[names.index("no_structure"), FEATURES.index("reference_large")] = 0.5
+    W[names.index("layout_focus"), FEATURES.index("pooled_0")] = 10.0
+    a = make_adapter(subspace(), dict(ACTIONS), W, torch.zeros(len(names)))
+    assert a.choose(parse("a large cube eats a small ball")) == "counterfactual"
+    assert a.predict(parse("a large cube eats a small ball")) == {"mode": "substitute", "counterfactual_share": 1.0}
+    assert a.choose(parse("a large green cone near the edge of a large mirror")) == "no_structure"
+    assert a.choose(parse("a red ball in front of a mirror")) == "prior"        # ties go to the first action
+    sub = subspace()
+    pooled = sub.P_pooled[0:1] * 3.0       # a pooled output along the first pooled physics direction
+    assert a.choose(parse("a red ball in front of a mirror"), pooled) == "layout_focus"
+    assert a.choose(parse("a red ball in front of a mirror"), -pooled) == "prior"
 
 
 def test_no_physical_node_gets_no_override():
@@ -52,12 +67,13 @@ def test_round_trip_and_trained_weights_change_the_prediction(tmp_path):
     assert json.loads(b.training) == {"judge": "physworld"}
     assert torch.equal(b.subspace.P, a.subspace.P) and torch.equal(b.subspace.P_pooled, a.subspace.P_pooled)
     g = parse(PROMPTS[0])
-    assert b.predict(g) == a.predict(g)
-    w = a.weight.clone()
-    w[list(OUTPUTS).index("latent_strength")] += 2.0
-    c = type(a)(a.subspace, w, a.bias)
-    lo, hi = OUTPUTS["latent_strength"]
-    assert a.predict(g)["latent_strength"] < c.predict(g)["latent_strength"] <= hi
+    assert b.predict(g) == a.predict(g) == {}
+    W = torch.randn(len(ACTIONS), len(FEATURES), generator=torch.Generator().manual_seed(0))
+    t = load_adapter(save_adapter(make_adapter(subspace(), dict(ACTIONS), W, torch.zeros(len(ACTIONS))),
+                                  tmp_path / "t.safetensors"))
+    assert t.actions == make_adapter(subspace(), dict(ACTIONS), W, torch.zeros(len(ACTIONS))).actions
+    assert [t.choose(parse(p)) for p in PROMPTS] == \
+        [make_adapter(subspace(), dict(ACTIONS), W, torch.zeros(len(ACTIONS))).choose(parse(p)) for p in PROMPTS]
     no_pool = load_adapter(save_adapter(prior_adapter(subspace(pooled=False)), tmp_path / "np.safetensors"))
     assert no_pool.subspace.P_pooled is None
 
@@ -96,6 +112,11 @@ def test_bad_files_are_refused_naming_the_field(tmp_path):
     cases = [
         ({}, {"format": "lina-physworld-model"}, "adapter.format"),
         ({}, {"format_version": "1"}, "adapter.format_version"),
+        ({}, {"format_version": "2"}, "lina adapter prior"),
+        ({}, {"action_space": "0"}, "adapter.action_space"),
+        ({}, {"actions": json.dumps({"prior": {"latent_strength": 99}})}, "adapter.actions"),
+        ({}, {"actions": json.dumps({"prior": {"regions": 1}})}, "adapter.actions"),
+        ({}, {"actions": "[1, 2"}, "adapter.actions"),
         ({}, {"format_version": "9"}, "adapter.format_version"),
         ({}, {"features": json.dumps(["hop0"])}, "adapter.features"),
         ({}, {"encoder_fingerprint": None}, "adapter.encoder_fingerprint"),
@@ -105,5 +126,7 @@ def test_bad_files_are_refused_naming_the_field(tmp_path):
         ({}, {"width": "32"}, "adapter.subspace"),
     ]
     for i, (t, m, field) in enumerate(cases):
-        with pytest.raises(AdapterError, match=field.replace(".", r"\.")):
-            load_adapter(_tamper(tmp_path, f"bad{i}.safetensors", t, m))
+        bad = _tamper(tmp_path, f"bad{i}.safetensors", t, m)
+        with pytest.raises(AdapterError, match=field.replace(".", r"\.")) as e:
+            load_adapter(bad)
+        assert str(bad) in str(e.value)        # the message names the file

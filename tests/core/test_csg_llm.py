@@ -36,11 +36,17 @@ class Handler(QuietHandler):
             pass
 
 
-@pytest.fixture()
-def server():
-    Handler.seen, Handler.status, Handler.delay = [], 200, 0.0
+@pytest.fixture(scope="module")
+def loopback():
+    """One loopback server for the module (stopping one waits out its 0.5 s poll): state is reset per test."""
     with loopback_server(Handler) as url:
         yield url
+
+
+@pytest.fixture()
+def server(loopback):
+    Handler.seen, Handler.status, Handler.delay = [], 200, 0.0
+    yield loopback
 
 
 def test_valid_llm_output_is_used_and_completed(server):

@@ -115,23 +115,25 @@ def test_post_cfg_without_guider_is_a_noop(monkeypatch):
     assert out is d
 
 
-def positives_seen(patched, sigmas, structure=False) -> list:
+def positives_seen(patched, sigmas, structure=False, counterfactual=False, which="positive") -> list:
     """Run the patch's PREDICT_NOISE wrapper at each sigma over a fake guider whose conds are labels; return
-    the positive the sampler saw each time (and check it is restored after)."""
+    the cond ``which`` the sampler saw each time (and check every cond is restored after)."""
     key, (fn,) = next(iter(patched.wrappers[comfy.patcher_extension.WrappersMP.PREDICT_NOISE].items()))
-    conds = {"positive": "c", key: "c_prime", **({key + "_structure": "structure"} if structure else {})}
+    conds = {"positive": "c", "negative": "empty", key: "c_prime",
+             **({key + "_structure": "structure"} if structure else {}),
+             **({key + "_counterfactual": "reversed"} if counterfactual else {})}
     seen = []
 
     class Exec:
         class_obj = type("G", (), {"conds": conds})()
 
         def __call__(self, x, t, mo, seed):
-            seen.append(conds["positive"])
+            seen.append(conds[which])
             return x
 
     for sig in sigmas:
         fn(Exec(), torch.zeros(1), torch.tensor([sig]), {}, None)
-    assert conds["positive"] == "c"
+    assert conds["positive"] == "c" and conds["negative"] == "empty"
     return seen
 
 
@@ -325,3 +327,23 @@ def test_layout_focus_acts_only_in_its_phase_and_in_both_modes(monkeypatch):
         assert late is x and not torch.equal(early, x)                       # the phase boundary is sigma_layout
         assert torch.equal(early[..., :4, :4], x[..., :4, :4])                # inside the box: untouched
     assert not mp.patch_model(m, PLAN.updated(latent_strength=0.0, layout_strength=0.0), cond()).wrappers
+
+
+def test_counterfactual_negative_is_carried_and_swapped_only_in_its_share():
+    clip = FakeClip(768, 768)
+    g = parse("a large cube eats a small ball")
+    plan, pos, lpos = pb.build_plan(g, clip, plan_changes={"counterfactual_share": 0.5, "mode": "substitute"})
+    assert plan.counterfactual_prompt == "a large ball eats a small cube"
+    assert [d.get(cnd.PHASE_KEY) for _, d in lpos] == ["full", "counterfactual"]
+    structure, full, counter = cnd.split_phases(lpos, counterfactual=True)
+    assert not structure and len(full) == 1 and counter[0][0] is lpos[1][0]
+    assert cnd.split_phases(lpos) == ([], full)              # c' readers never see the negative
+    _, _, off = pb.build_plan(g, clip)                       # share 0 (the prior): nothing encoded, nothing carried
+    assert all(cnd.PHASE_KEY not in d for _, d in off)
+    w = resolve_window(patcher(), plan)
+    assert w.sigma_counterfactual is not None
+    sigmas = (w.sigma_counterfactual * 1.05, w.sigma_counterfactual * 0.95)
+    assert positives_seen(mp.patch_model(patcher(), plan, lpos), sigmas, counterfactual=True,
+                          which="negative") == ["reversed", "empty"]
+    whole = resolve_window(patcher(), plan.updated(counterfactual_share=1.0))
+    assert whole.sigma_counterfactual == 0.0 and whole.in_counterfactual(1e-3)   # 1.0 = every step

@@ -93,31 +93,27 @@ def test_cli_knee_on_physworld(tmp_path, capsys):
     assert all(0.0 <= s <= 1.0 for s in rep["x0_probe"]["score"])
 
 
-def test_cli_knee_on_a_checkpoint_with_a_user_judge(tmp_path, capsys, monkeypatch):
-    from lina_nodes.server.runtime import find_comfyui
-    from lina_nodes.devtools.tiny_models import build
-
-    rep = build(find_comfyui(), tmp_path / "models", roles=["sd15_ckpt"])
-    ckpt = tmp_path / "models" / rep["files"]["sd15_ckpt"]
-    (tmp_path / "my_judge.py").write_text(textwrap.dedent("""
+def test_cli_knee_on_a_checkpoint_with_a_user_judge(tmp_path, capsys, monkeypatch, tiny_model_files):
+    ckpt = tiny_model_files("sd15_ckpt")["sd15_ckpt"]
+    (tmp_path / "knee_judge.py").write_text(textwrap.dedent("""
         def brightness(image, prompt):
             return float(image.mean()) / 255.0
     """))
     (tmp_path / "prompts.txt").write_text("a red ball\na blue cube\n")
     monkeypatch.chdir(tmp_path)
-    rc = lina_main(["--json", "knee", "--checkpoint", str(ckpt), "--judge", "my_judge:brightness", "--prompts",
+    rc = lina_main(["--json", "knee", "--checkpoint", str(ckpt), "--judge", "knee_judge:brightness", "--prompts",
                     "prompts.txt", "--steps", "3", "--swaps", "0,0.5,1", "--out", str(tmp_path / "k")])
     assert rc == 0
     out = json.loads(capsys.readouterr().out)
-    assert out["prompts"] == 2 and out["judge"] == "my_judge:brightness"
+    assert out["prompts"] == 2 and out["judge"] == "knee_judge:brightness"
     # errors a user can fix
     assert lina_main(["knee", "--checkpoint", str(ckpt)]) != 0
     assert "needs --judge" in capsys.readouterr().err
-    assert lina_main(["knee", "--judge", "my_judge:nothing", "--prompts", "prompts.txt"]) != 0
-    assert "my_judge:nothing" in capsys.readouterr().err
+    assert lina_main(["knee", "--judge", "knee_judge:nothing", "--prompts", "prompts.txt"]) != 0
+    assert "knee_judge:nothing" in capsys.readouterr().err
     bad = tmp_path / "bad.safetensors"
     bad.write_bytes(b"not a checkpoint")
-    assert lina_main(["knee", "--checkpoint", str(bad), "--judge", "my_judge:brightness", "--prompts",
+    assert lina_main(["knee", "--checkpoint", str(bad), "--judge", "knee_judge:brightness", "--prompts",
                       "prompts.txt"]) != 0
     assert "bad.safetensors" in capsys.readouterr().err
 

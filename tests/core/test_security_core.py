@@ -244,13 +244,15 @@ def test_huge_header_is_refused_without_parsing(tmp_path):
 def test_adapter_shapes_are_checked_before_reading_tensors(tmp_path):
     from safetensors.torch import save_file
 
-    from lina_nodes.intervention.adapter import FEATURES, FORMAT, FORMAT_VERSION, OUTPUTS
+    from lina_nodes.intervention.action_space import ACTION_SPACE_VERSION
+    from lina_nodes.intervention.adapter import FEATURES, FORMAT, FORMAT_VERSION
 
     p = tmp_path / "big.safetensors"
     meta = {"format": FORMAT, "format_version": FORMAT_VERSION, "width": "4", "encoder_fingerprint": "x",
-            "features": json.dumps(list(FEATURES)), "outputs": json.dumps(list(OUTPUTS))}
+            "features": json.dumps(list(FEATURES)), "actions": json.dumps({"prior": {}}),
+            "action_space": ACTION_SPACE_VERSION}
     save_file({"subspace.P": torch.zeros(2000, 4), "subspace.T": torch.zeros(1, 4),
-               "head.weight": torch.zeros(len(OUTPUTS), len(FEATURES)), "head.bias": torch.zeros(len(OUTPUTS))},
+               "head.weight": torch.zeros(1, len(FEATURES)), "head.bias": torch.zeros(1)},
               str(p), metadata=meta)
     with pytest.raises(AdapterError, match="bounds"):
         load_adapter(p)

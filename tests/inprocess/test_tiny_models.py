@@ -28,12 +28,20 @@ def _comfy_dir() -> Path:
         pytest.skip(f"ComfyUI tree not available: {e}")
 
 
-def _run(out: Path, *extra: str) -> dict:
+def _start(out: Path, *extra: str) -> subprocess.Popen:
     cmd = [sys.executable, "-m", "lina_nodes.devtools.tiny_models", "--comfy", str(_comfy_dir()),
            "--out", str(out), "--json", *extra]
-    p = subprocess.run(cmd, check=False, capture_output=True, text=True, cwd=REPO)
-    assert p.returncode == 0, p.stderr[-4000:]
-    return json.loads(p.stdout.strip().splitlines()[-1])
+    return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO)
+
+
+def _report(p: subprocess.Popen) -> dict:
+    out, err = p.communicate()
+    assert p.returncode == 0, err[-4000:]
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def _run(out: Path, *extra: str) -> dict:
+    return _report(_start(out, *extra))
 
 
 def _header(path: Path) -> dict:
@@ -61,7 +69,8 @@ def _params(header: dict) -> int:
 def built(tmp_path_factory):
     a = tmp_path_factory.mktemp("tiny_a")
     b = tmp_path_factory.mktemp("tiny_b")
-    return a, _run(a), b, _run(b)
+    pa, pb = _start(a), _start(b)   # two independent builds, side by side
+    return a, _report(pa), b, _report(pb)
 
 
 def test_roles_files_and_folders(built):

@@ -1,0 +1,133 @@
+"""Adapter training without a model (the fake plug-ins of lina_nodes.devtools.fake_training): the config is
+validated naming the field, evaluation prompts never enter the pool, the search dedupes equal plans, the fit
+learns a per-prompt choice that beats every single action, two worker processes give the rows one gives, a
+failing judge stops training naming itself and the prompt, and a resumed run keeps completed prompts."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from lina_nodes.csg import parse
+from lina_nodes.devtools.fake_training import FakeRunner
+from lina_nodes.errors import LinaError
+from lina_nodes.intervention.adapter import load_adapter
+from lina_nodes.training.config import TrainConfig, TrainError
+from lina_nodes.training.pool import build_items
+from lina_nodes.training.search import read_rows
+from lina_nodes.training.train import train
+
+POOL = str(Path(__file__).resolve().parents[1] / "data" / "adapter_train_pool.jsonl")
+FAKE = "lina_nodes.devtools.fake_training:"
+
+
+def config(**kw) -> TrainConfig:
+    base = {"pools": [POOL], "exclude": [], "runner": FAKE + "FakeRunner", "judge": FAKE + "action_judge",
+            "actions": {"prior": {"mode": "substitute"}, "counterfactual": {"mode": "substitute",
+                                                                             "counterfactual_share": 1.0},
+                        "no_structure": {"mode": "substitute", "structure_share": 0.0}},
+            "folds": 3, "ridge": 0.01}
+    return TrainConfig.from_dict({**base, **kw})
+
+
+@pytest.mark.parametrize("change,field", [
+    ({"seeds": 0}, "config.seeds"), ({"workers": "2"}, "config.workers"), ({"ridge": float("nan")}, "config.ridge"),
+    ({"judge": "nocolon"}, "config.judge"), ({"actions": {"x": {"mode": "substitute"}}}, "config.actions"),
+    ({"actions": {"prior": {"latent_strength": 50}}}, "config.actions.prior.latent_strength"),
+    ({"actions": {"prior": {"regions": []}}}, "config.actions.prior.regions"), ({"bogus": 1}, "config"),
+    ({"pools": "physworld:ood_test:0:5"}, "config.pools"), ({"version": "0"}, "config.version")])
+def test_bad_config_names_the_field(change, field):
+    with pytest.raises(LinaError) as e:
+        config(**change)
+    assert str(e.value).startswith(field)
+
+
+def test_evaluation_prompts_never_enter_the_pool():
+    items, dropped = build_items(["physworld:ood_test:195:10"], ["physworld:ood_test:0:200"])
+    evals = {it["prompt"] for it in build_items(["physworld:ood_test:0:200"])[0]}
+    assert dropped >= 5 and all(int(it["key"].split(":")[1]) >= 200 for it in items)   # 195-199 are evaluation prompts
+    items, dropped = build_items(["physworld:ood_test:1000:60"], ["physworld:ood_test:0:200"])
+    assert items and not {it["prompt"] for it in items} & evals and len(items) + dropped == 60
+    with pytest.raises(TrainError, match="config.pools"):
+        build_items(["physworld:train:0:5"])
+    with pytest.raises(TrainError, match="config.pools"):
+        build_items(["/etc/passwd"])
+
+
+def test_search_fit_and_adapter(tmp_path):
+    FakeRunner.calls = 0
+    rep = train(config(), tmp_path, progress=False, log=lambda *a: None)
+    rows = read_rows(tmp_path)
+    assert len(rows) == 6 * 3
+    # plans equal to an earlier action's are not sampled again: no_structure changes nothing on 5 of 6 prompts
+    assert FakeRunner.calls < 18 and sum(r["same_as"] != r["action"] for r in rows) == 18 - FakeRunner.calls
+    a = rep["all"]
+    assert a["oracle"] == pytest.approx((3 * 1.0 + 3 * 0.5) / 6)
+    assert a["best_single"] == pytest.approx((3 * 1.0 + 3 * 0.25) / 6)         # counterfactual for every prompt
+    assert a["adapter_in_sample"] == pytest.approx(a["oracle"])                # per prompt beats any one action
+    ad = load_adapter(tmp_path / "adapter.safetensors")
+    assert ad.choose(parse("a red cube eats a blue ball")) == "counterfactual"     # an unseen action prompt
+    assert ad.choose(parse("a red ball in front of a small mirror")) != "counterfactual"
+    assert json.loads(ad.training)["items"] == 6 and ad.source == "trained"
+    assert json.loads((tmp_path / "adapter_report.json").read_text())["search"]["searched"] == 6
+
+
+def test_holdout_fits_without_the_held_out_items(tmp_path):
+    rep = train(config(holdout={"rule": "action"}), tmp_path, progress=False, log=lambda *a: None)
+    assert rep["all"]["n"] == 3                           # only the three non-action prompts are fitted
+    ad = load_adapter(tmp_path / "adapter.safetensors")
+    assert ad.choose(parse("a red cube eats a blue ball")) == "prior"   # never saw an action: no counterfactual
+
+
+def test_two_workers_give_the_rows_of_one(tmp_path):
+    train(config(), tmp_path / "one", progress=False, log=lambda *a: None)
+    train(config(workers=2), tmp_path / "two", progress=False, log=lambda *a: None)
+    key = lambda r: (r["key"], r["action"], r["k"])   # noqa: E731
+    one = sorted(read_rows(tmp_path / "one"), key=key)
+    two = sorted(read_rows(tmp_path / "two"), key=key)
+    assert [(key(r), r["score"], r["seed"]) for r in one] == [(key(r), r["score"], r["seed"]) for r in two]
+
+
+@pytest.mark.parametrize("judge,match", [("failing_judge", "raised RuntimeError: detector crashed on the prompt "
+                                                           "'a small red cone pushes a blue cylinder'"),
+                                         ("nan_judge", "returned nan")])
+def test_bad_judge_stops_training_and_resume_keeps_completed_prompts(tmp_path, monkeypatch, judge, match):
+    calls = tmp_path / "calls.txt"
+    monkeypatch.setenv("LINA_FAKE_CALLS", str(calls))
+    with pytest.raises(TrainError, match=match) as e:
+        train(config(judge=FAKE + judge), tmp_path / "run", progress=False, log=lambda *a: None)
+    assert judge in str(e.value)
+    kept = {r["key"] for r in read_rows(tmp_path / "run")}
+    assert len(kept) == (1 if judge == "failing_judge" else 0)   # the first prompt finished before the failure
+    with pytest.raises(TrainError, match="another pool, action space"):
+        train(config(), tmp_path / "run", resume=True, progress=False, log=lambda *a: None)
+    with pytest.raises(TrainError, match="--resume"):
+        train(config(judge=FAKE + judge), tmp_path / "run", progress=False, log=lambda *a: None)
+    calls.write_text("")
+    # resuming needs the same config; a fixed judge under the same name is what a user does: swap the module attr
+    import lina_nodes.devtools.fake_training as ft
+
+    monkeypatch.setattr(ft, judge, ft.action_judge)
+    rep = train(config(judge=FAKE + judge), tmp_path / "run", resume=True, progress=False, log=lambda *a: None)
+    assert rep["search"]["skipped"] == len(kept) and rep["search"]["searched"] == 6 - len(kept)
+    resampled = calls.read_text().splitlines()
+    assert not set(resampled) & {it["prompt"] for it in build_items([POOL])[0] if it["key"] in kept}
+
+
+def test_fit_merges_runs_of_other_seeds_only(tmp_path):
+    from lina_nodes.training.train import fit_adapter, merged_rows
+
+    train(config(), tmp_path / "s0", progress=False, log=lambda *a: None)
+    train(config(seed=1), tmp_path / "s1", progress=False, log=lambda *a: None)
+    train(config(), tmp_path / "same", progress=False, log=lambda *a: None)
+    rows = merged_rows(config(), tmp_path / "s0", [tmp_path / "s1"])
+    assert len(rows) == 2 * 18 and len({r["seed"] for r in rows}) == 12          # 6 prompts x 2 seeds
+    rep = fit_adapter(config(), tmp_path / "s0", runner=FakeRunner(), log=lambda *a: None, with_runs=[tmp_path / "s1"])
+    assert rep["all"]["n"] == 6 and rep["with_runs"] == [str(tmp_path / "s1")]
+    with pytest.raises(TrainError, match="same seed"):
+        merged_rows(config(), tmp_path / "s0", [tmp_path / "same"])
+    with pytest.raises(TrainError, match="another pool"):
+        train(config(pools=[POOL, "physworld:ood_test:1000:1"], seed=2), tmp_path / "p", progress=False,
+              log=lambda *a: None)
+        merged_rows(config(), tmp_path / "s0", [tmp_path / "p"])
