@@ -5,7 +5,8 @@ Format ``lina-adapter`` version 3 [ours]:
 
 * tensors ``subspace.P`` [kP, D], ``subspace.T`` [kT, D] (orthonormal rows), optionally
   ``subspace.P_pooled`` / ``subspace.T_pooled`` [k, Dp]; ``head.weight`` [A, len(FEATURES)] and
-  ``head.bias`` [A], one row per action;
+  ``head.bias`` [A], one row per action; optionally ``support.patterns`` [M, len(CSG_FEATURES)], the CSG
+  feature rows the adapter saw often enough in training (a prompt outside them keeps the prior's plan);
 * metadata: ``format``, ``format_version``, ``encoder_fingerprint`` (``subspace.fingerprint`` of the
   text encoder it was made for), ``width``, ``family``, ``features`` (JSON list, checked against this
   code's), ``actions`` (JSON {name: {plan field: value}}, the action space it was trained on, checked
@@ -101,6 +102,7 @@ class LinaAdapter:
     weight: torch.Tensor        # [A, len(FEATURES)]: expected score of each action
     bias: torch.Tensor          # [A]
     actions: tuple = (("prior", ()),)   # ((name, ((plan field, value), ...)), ...) in head-row order
+    support: torch.Tensor | None = None   # [M, len(CSG_FEATURES)]: CSG feature rows trained on (None: any)
     family: str = ""
     source: str = "trained"
     training: str = "{}"
@@ -130,10 +132,17 @@ class LinaAdapter:
         """{plan field: value} of the chosen action (each inside its plan range)."""
         return dict(dict(self.actions)[self.choose(g, pooled)])
 
+    def supports(self, g: CSG) -> bool:
+        """Whether the graph's CSG features are among those the adapter was trained on often enough."""
+        if self.support is None:
+            return True
+        f = csg_features(g)
+        return bool(((self.support - f).abs().max(dim=1).values < 1e-4).any()) if len(self.support) else False
+
     def plan_overrides(self, csg: CSG, pooled=None) -> dict:
-        """LINA Plan's adapter interface. A graph with no physical node or relation gets no override: the prior's
-        no-op plan stands."""
-        if not any(v > 0 for v in node_weights(csg).values()):
+        """LINA Plan's adapter interface. A graph with no physical node or relation, or whose CSG features the
+        adapter has no training support for, gets no override: the prior's plan stands."""
+        if not any(v > 0 for v in node_weights(csg).values()) or not self.supports(csg):
             return {}
         return self.predict(csg, pooled)
 
@@ -143,14 +152,15 @@ def _freeze(actions: dict) -> tuple:
 
 
 def make_adapter(subspace: Subspace, actions: dict, weight, bias, family: str = "", source: str = "trained",
-                 training: dict | None = None) -> LinaAdapter:
-    """A validated adapter from an action space {name: changes} and its head."""
+                 training: dict | None = None, support=None) -> LinaAdapter:
+    """A validated adapter from an action space {name: changes}, its head and (optionally) its support."""
     actions = check_actions(dict(actions))
     W, b = torch.as_tensor(weight, dtype=torch.float32), torch.as_tensor(bias, dtype=torch.float32)
     if tuple(W.shape) != (len(actions), len(FEATURES)) or tuple(b.shape) != (len(actions),):
         raise AdapterError(f"head shapes {tuple(W.shape)} / {tuple(b.shape)} do not match {len(actions)} actions x "
                            f"{len(FEATURES)} features.", field="adapter.head", fix="refit the adapter.")
-    return LinaAdapter(subspace, W, b, _freeze(actions), family=family, source=source,
+    sup = None if support is None else torch.as_tensor(support, dtype=torch.float32).reshape(-1, len(CSG_FEATURES))
+    return LinaAdapter(subspace, W, b, _freeze(actions), sup, family=family, source=source,
                        training=json.dumps(training or {}))
 
 
@@ -165,6 +175,8 @@ def save_adapter(adapter: LinaAdapter, path, training: dict | None = None) -> st
 
     s = adapter.subspace
     tensors = {"subspace.P": s.P, "subspace.T": s.T, "head.weight": adapter.weight, "head.bias": adapter.bias}
+    if adapter.support is not None:
+        tensors["support.patterns"] = adapter.support
     if s.P_pooled is not None and s.T_pooled is not None:
         tensors.update({"subspace.P_pooled": s.P_pooled, "subspace.T_pooled": s.T_pooled})
     meta = {"format": FORMAT, "format_version": FORMAT_VERSION, "encoder_fingerprint": s.fingerprint,
@@ -201,7 +213,7 @@ def _check_shapes(p: Path, meta: dict, shapes: dict) -> None:
     """Tensor names and shapes, from the header only, before any tensor is read."""
     for k, shape in shapes.items():
         if k not in ("subspace.P", "subspace.T", "subspace.P_pooled", "subspace.T_pooled", "head.weight",
-                     "head.bias"):
+                     "head.bias", "support.patterns"):
             raise AdapterError(f"{p}: unexpected tensor {k[:80]!r}.", field="adapter", fix="re-export the adapter.")
         if len(shape) > 2 or any(d > MAX_WIDTH for d in shape) or (k.startswith("subspace.") and shape
                                                                      and shape[0] > MAX_RANK):
@@ -283,10 +295,14 @@ def load_adapter(path) -> LinaAdapter:
         raise AdapterError(f"{p}: head shapes {tuple(W.shape)} / {tuple(b.shape)}, expected "
                            f"({len(actions)}, {len(FEATURES)}) / ({len(actions)},).", field="adapter.head",
                            fix="re-export the adapter.")
+    sup = tensors.get("support.patterns")
+    if sup is not None and (sup.ndim != 2 or sup.shape[1] != len(CSG_FEATURES)):
+        raise AdapterError(f"{p}: support.patterns has shape {tuple(sup.shape)}, expected (M, {len(CSG_FEATURES)}).",
+                           field="adapter.support.patterns", fix="re-export the adapter.")
     if not meta.get("encoder_fingerprint"):
         raise AdapterError(f"{p}: no encoder_fingerprint in the metadata.", field="adapter.encoder_fingerprint",
                            fix="re-export the adapter.")
     sub = Subspace(P=P, T=T, P_pooled=tensors.get("subspace.P_pooled"), T_pooled=tensors.get("subspace.T_pooled"),
                    width=width, fingerprint=meta["encoder_fingerprint"])
-    return LinaAdapter(sub, W, b, _freeze(actions), family=meta.get("family", ""),
+    return LinaAdapter(sub, W, b, _freeze(actions), sup, family=meta.get("family", ""),
                        source=meta.get("source", "trained"), training=meta.get("training", "{}"), path=str(p))

@@ -1,8 +1,10 @@
 """Fit the adapter's head from search rows: per action, ridge regression of the judge score on the prompt
 features (``intervention.adapter.FEATURES``); the adapter then picks the action of highest predicted score,
-leaving the prior only when an action's predicted gain over it exceeds a margin (folded into the biases).
-The ridge penalty and the margin are chosen by k-fold cross-validation from ``PENALTIES`` x ``MARGINS``
-(``config.ridge`` is added to the grid).
+leaving the prior only when an action's predicted gain over it exceeds a margin (folded into the biases),
+and only for prompts whose CSG features it saw at least ``min_support`` times in training (the support; the
+prior's plan stands elsewhere, so a failure type unlike anything trained on keeps the prior's treatment).
+The ridge penalty and the margin are chosen by repeated k-fold cross-validation from ``PENALTIES`` x
+``MARGINS`` (``config.ridge`` is added to the grid), then the minimum support from ``SUPPORTS``.
 
 ``report`` scores the fit honestly on the searched prompts: the prior, the oracle (best action per prompt,
 with the judge in the loop: an upper bound inflated by seed noise), a single best action for all prompts, and
@@ -59,21 +61,27 @@ def _folds(n: int, k: int, seed: int) -> list:
     return np.array_split(np.random.default_rng(seed).permutation(n), min(k, n))
 
 
+REPEATS = 3   # cross-validation splits averaged when choosing the penalty and the margin
+
+
 def select(X: np.ndarray, S: np.ndarray, prior: int, folds: int, seed: int, extra=()) -> tuple[float, float]:
-    """(penalty, margin) with the best cross-validated score of the chosen actions (ties: larger values)."""
+    """(penalty, margin) with the best cross-validated score of the chosen actions, averaged over ``REPEATS``
+    splits (ties: larger values, the more conservative choice)."""
     best, arg = -1.0, (PENALTIES[0], MARGINS[0])
-    parts = _folds(len(X), folds, seed)
+    splits = [_folds(len(X), folds, seed + 1000 * r) for r in range(REPEATS)]
     for lam in sorted(set(PENALTIES) | set(extra)):
         heads = []
-        for f in parts:
-            tr = np.setdiff1d(np.arange(len(X)), f)
-            heads.append((f, *ridge(X[tr], S[tr], lam)))
+        for parts in splits:
+            for f in parts:
+                tr = np.setdiff1d(np.arange(len(X)), f)
+                heads.append((f, *ridge(X[tr], S[tr], lam)))
         for m in MARGINS:
-            got = np.zeros(len(X))
+            total = 0.0
             for f, W, b in heads:
-                got[f] = S[f, choose(W, with_margin(b, m, prior), X[f])]
-            if got.mean() >= best - 1e-12:
-                best, arg = got.mean(), (lam, m)
+                total += S[f, choose(W, with_margin(b, m, prior), X[f])].sum()
+            score = total / (len(X) * len(splits))
+            if score >= best - 1e-12:
+                best, arg = score, (lam, m)
     return arg
 
 
@@ -84,14 +92,66 @@ def fit_selected(X: np.ndarray, S: np.ndarray, prior: int, folds: int, seed: int
     return W, with_margin(b, m, prior), lam, m
 
 
+SUPPORTS = (1, 3, 5, 8, 12)   # candidate minimum counts of a CSG feature row for the adapter to act on it
+N_CSG = None                  # set from intervention.adapter.CSG_FEATURES on first use
+
+
+def _csg_part(X: np.ndarray) -> np.ndarray:
+    global N_CSG
+    if N_CSG is None:
+        from ..intervention.adapter import CSG_FEATURES
+
+        N_CSG = len(CSG_FEATURES)
+    return np.round(X[:, :N_CSG], 4)
+
+
+def support_rows(X: np.ndarray, k: int) -> np.ndarray:
+    """The distinct CSG feature rows seen at least ``k`` times."""
+    rows, counts = np.unique(_csg_part(X), axis=0, return_counts=True)
+    return rows[counts >= k]
+
+
+def supported(rows: np.ndarray, X: np.ndarray) -> np.ndarray:
+    """Whether each row of X has its CSG part among ``rows``."""
+    C = _csg_part(X)
+    if not len(rows):
+        return np.zeros(len(X), dtype=bool)
+    return (np.abs(C[:, None, :] - rows[None, :, :]).max(-1) < 1e-4).any(1)
+
+
+def choose_supported(W, b, X, rows, prior: int) -> np.ndarray:
+    pick = choose(W, b, X)
+    return np.where(supported(rows, X), pick, prior)
+
+
+def fit_full(X: np.ndarray, S: np.ndarray, prior: int, folds: int, seed: int, extra=()):
+    """(W, b, support rows, selection): the head as ``fit_selected``, then the minimum support (``SUPPORTS``)
+    with the best cross-validated score when the adapter falls back to the prior outside it (ties: larger)."""
+    W, b, lam, m = fit_selected(X, S, prior, folds, seed, extra)
+    best, k_best = -1.0, SUPPORTS[0]
+    splits = [_folds(len(X), folds, seed + 1000 * r) for r in range(REPEATS)]
+    heads = []
+    for parts in splits:
+        for f in parts:
+            tr = np.setdiff1d(np.arange(len(X)), f)
+            Wf, bf = ridge(X[tr], S[tr], lam)
+            heads.append((f, tr, Wf, with_margin(bf, m, prior)))
+    for k in SUPPORTS:
+        total = sum(S[f, choose_supported(Wf, bf, X[f], support_rows(X[tr], k), prior)].sum()
+                    for f, tr, Wf, bf in heads)
+        if total / (len(X) * len(splits)) >= best - 1e-12:
+            best, k_best = total / (len(X) * len(splits)), k
+    return W, b, support_rows(X, k_best), {"ridge": lam, "margin": m, "min_support": k_best}
+
+
 def keep(labels: dict, holdout: dict) -> bool:
     """False for an item the config holds out: a label equal to the held-out value, or naming it among
     "+"-joined values (a prompt of two held-out rules is held out with either)."""
     return not any(str(v) in str(labels.get(k)).split("+") for k, v in holdout.items())
 
 
-def fit_head(cfg: TrainConfig, rows: list[dict], feats: dict) -> tuple[np.ndarray, np.ndarray, dict]:
-    """(W, b, report) from search rows and {key: feature vector}."""
+def fit_head(cfg: TrainConfig, rows: list[dict], feats: dict) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict]:
+    """(W, b, support rows, report) from search rows and {key: feature vector}."""
     actions = list(cfg.actions)
     keys, S, labels = score_table(rows, actions)
     keys_fit = [k for k in keys if keep(labels[k], cfg.holdout)]
@@ -101,10 +161,11 @@ def fit_head(cfg: TrainConfig, rows: list[dict], feats: dict) -> tuple[np.ndarra
     idx = [keys.index(k) for k in keys_fit]
     X = np.stack([np.asarray(feats[k], dtype=np.float64) for k in keys_fit])
     Sf = S[idx]
-    W, b, lam, m = fit_selected(X, Sf, actions.index("prior"), cfg.folds, cfg.seed, (cfg.ridge,))
-    rep = report(cfg, keys_fit, X, Sf, labels, (W, b))
-    rep["selected"] = {"ridge": lam, "margin": m}
-    return W, b, rep
+    W, b, rows, sel = fit_full(X, Sf, actions.index("prior"), cfg.folds, cfg.seed, (cfg.ridge,))
+    rep = report(cfg, keys_fit, X, Sf, labels, (W, b, rows))
+    rep["selected"] = sel
+    rep["support_rows"] = int(len(rows))
+    return W, b, rows, rep
 
 
 def report(cfg: TrainConfig, keys: list[str], X: np.ndarray, S: np.ndarray, labels: dict, head) -> dict:
@@ -119,9 +180,9 @@ def report(cfg: TrainConfig, keys: list[str], X: np.ndarray, S: np.ndarray, labe
         if len(tr) < 2:
             cv_pick[f] = p
             continue
-        W, b, _, _ = fit_selected(X[tr], S[tr], p, cfg.folds, cfg.seed, (cfg.ridge,))
-        cv_pick[f] = choose(W, b, X[f])
-    pick = choose(*head, X)
+        W, b, rows, _ = fit_full(X[tr], S[tr], p, cfg.folds, cfg.seed, (cfg.ridge,))
+        cv_pick[f] = choose_supported(W, b, X[f], rows, p)
+    pick = choose_supported(head[0], head[1], X, head[2], p)
     best_single = int(np.argmax(S.mean(0)))
 
     def block(ii):

@@ -45,18 +45,18 @@ def fit_adapter(cfg: TrainConfig, out, runner=None, name: str = "adapter.safeten
     if runner is None:
         runner = load_object(cfg.runner, "config.runner")(**cfg.runner_args)
     feats = {k: runner.features(items[k]["prompt"]).numpy() for k in done if k in items}
-    W, b, rep = fit_head(cfg, [r for r in rows if r["key"] in feats], feats)
+    W, b, support, rep = fit_head(cfg, [r for r in rows if r["key"] in feats], feats)
     Wt, bt = to_tensors(W, b)
     training = {"pools": list(cfg.pools), "exclude": list(cfg.exclude), "judge": cfg.judge, "runner": cfg.runner,
                 "seeds": cfg.seeds, "seed": cfg.seed, "with_runs": [str(r) for r in with_runs], "holdout": cfg.holdout, "ridge": cfg.ridge,
                 "items": rep["all"]["n"], "model": getattr(runner, "name", ""), "report": rep["all"]}
     adapter = make_adapter(runner.subspace(), cfg.actions, Wt, bt, family=getattr(runner, "family", ""),
-                           training=training)
+                           training=training, support=support)
     path = save_adapter(adapter, out / name)
     report = {"adapter": path, "config": cfg.to_dict(), "with_runs": [str(r) for r in with_runs], **rep}
     (out / (Path(name).stem + "_report.json")).write_text(json.dumps(report, indent=1))
     a = rep["all"]
-    log(f"fitted on {a['n']} prompts: prior {100 * a['prior']:.1f}, adapter (cross-validated) "
+    log(f"fitted on {a['n']} prompts ({rep['selected']}, {rep['support_rows']} supported CSG feature rows): prior {100 * a['prior']:.1f}, adapter (cross-validated) "
         f"{100 * a['adapter_cv']:.1f}, in-sample {100 * a['adapter_in_sample']:.1f}, best single action "
         f"{rep['best_single_action']} {100 * a['best_single']:.1f}, oracle {100 * a['oracle']:.1f} -> {path}")
     return report

@@ -59,25 +59,30 @@ def test_search_fit_and_adapter(tmp_path):
     FakeRunner.calls = 0
     rep = train(config(), tmp_path, progress=False, log=lambda *a: None)
     rows = read_rows(tmp_path)
-    assert len(rows) == 6 * 3
-    # plans equal to an earlier action's are not sampled again: no_structure changes nothing on 5 of 6 prompts
-    assert FakeRunner.calls < 18 and sum(r["same_as"] != r["action"] for r in rows) == 18 - FakeRunner.calls
+    assert len(rows) == 9 * 3
+    # plans equal to an earlier action's are not sampled again: no_structure changes nothing on 8 of 9 prompts
+    assert FakeRunner.calls < 27 and sum(r["same_as"] != r["action"] for r in rows) == 27 - FakeRunner.calls
     a = rep["all"]
-    assert a["oracle"] == pytest.approx((3 * 1.0 + 3 * 0.5) / 6)
-    assert a["best_single"] == pytest.approx((3 * 1.0 + 3 * 0.25) / 6)         # counterfactual for every prompt
+    assert a["oracle"] == pytest.approx((6 * 1.0 + 3 * 0.5) / 9)
+    assert a["best_single"] == pytest.approx((6 * 1.0 + 3 * 0.25) / 9)        # counterfactual for every prompt
     assert a["adapter_in_sample"] == pytest.approx(a["oracle"])                # per prompt beats any one action
+    assert a["adapter_cv"] == pytest.approx(a["oracle"])                       # and on prompts it did not see
     ad = load_adapter(tmp_path / "adapter.safetensors")
     assert ad.choose(parse("a red cube eats a blue ball")) == "counterfactual"     # an unseen action prompt
+    assert ad.plan_overrides(parse("a red cube eats a blue ball"))["counterfactual_share"] == 1.0
     assert ad.choose(parse("a red ball in front of a small mirror")) != "counterfactual"
-    assert json.loads(ad.training)["items"] == 6 and ad.source == "trained"
-    assert json.loads((tmp_path / "adapter_report.json").read_text())["search"]["searched"] == 6
+    # outside its support (CSG features seen too rarely in training) the adapter keeps the prior's plan
+    assert ad.support is not None and not ad.supports(parse("a large red cube eats a small blue ball"))
+    assert ad.plan_overrides(parse("a large red cube eats a small blue ball")) == {}
+    assert json.loads(ad.training)["items"] == 9 and ad.source == "trained"
+    assert json.loads((tmp_path / "adapter_report.json").read_text())["search"]["searched"] == 9
 
 
 def test_holdout_fits_without_the_held_out_items(tmp_path):
     rep = train(config(holdout={"rule": "action"}), tmp_path, progress=False, log=lambda *a: None)
     assert rep["all"]["n"] == 3                           # only the three non-action prompts are fitted
     ad = load_adapter(tmp_path / "adapter.safetensors")
-    assert ad.choose(parse("a red cube eats a blue ball")) == "prior"   # never saw an action: no counterfactual
+    assert ad.plan_overrides(parse("a red cube eats a blue ball")) == {}   # never saw an action: the prior stands
 
 
 def test_two_workers_give_the_rows_of_one(tmp_path):
@@ -90,7 +95,7 @@ def test_two_workers_give_the_rows_of_one(tmp_path):
 
 
 @pytest.mark.parametrize("judge,match", [("failing_judge", "raised RuntimeError: detector crashed on the prompt "
-                                                           "'a small red cone pushes a blue cylinder'"),
+                                                           "'a red cone pushes a blue cylinder'"),
                                          ("nan_judge", "returned nan")])
 def test_bad_judge_stops_training_and_resume_keeps_completed_prompts(tmp_path, monkeypatch, judge, match):
     calls = tmp_path / "calls.txt"
@@ -110,7 +115,7 @@ def test_bad_judge_stops_training_and_resume_keeps_completed_prompts(tmp_path, m
 
     monkeypatch.setattr(ft, judge, ft.action_judge)
     rep = train(config(judge=FAKE + judge), tmp_path / "run", resume=True, progress=False, log=lambda *a: None)
-    assert rep["search"]["skipped"] == len(kept) and rep["search"]["searched"] == 6 - len(kept)
+    assert rep["search"]["skipped"] == len(kept) and rep["search"]["searched"] == 9 - len(kept)
     resampled = calls.read_text().splitlines()
     assert not set(resampled) & {it["prompt"] for it in build_items([POOL])[0] if it["key"] in kept}
 
@@ -122,9 +127,9 @@ def test_fit_merges_runs_of_other_seeds_only(tmp_path):
     train(config(seed=1), tmp_path / "s1", progress=False, log=lambda *a: None)
     train(config(), tmp_path / "same", progress=False, log=lambda *a: None)
     rows = merged_rows(config(), tmp_path / "s0", [tmp_path / "s1"])
-    assert len(rows) == 2 * 18 and len({r["seed"] for r in rows}) == 12          # 6 prompts x 2 seeds
+    assert len(rows) == 2 * 27 and len({r["seed"] for r in rows}) == 18          # 9 prompts x 2 seeds
     rep = fit_adapter(config(), tmp_path / "s0", runner=FakeRunner(), log=lambda *a: None, with_runs=[tmp_path / "s1"])
-    assert rep["all"]["n"] == 6 and rep["with_runs"] == [str(tmp_path / "s1")]
+    assert rep["all"]["n"] == 9 and rep["with_runs"] == [str(tmp_path / "s1")]
     with pytest.raises(TrainError, match="same seed"):
         merged_rows(config(), tmp_path / "s0", [tmp_path / "same"])
     with pytest.raises(TrainError, match="another pool"):

@@ -114,6 +114,7 @@ def test_bad_files_are_refused_naming_the_field(tmp_path):
         ({}, {"format_version": "1"}, "adapter.format_version"),
         ({}, {"format_version": "2"}, "lina adapter prior"),
         ({}, {"action_space": "0"}, "adapter.action_space"),
+        ({"support.patterns": torch.zeros(2, 3)}, {}, "adapter.support.patterns"),
         ({}, {"actions": json.dumps({"prior": {"latent_strength": 99}})}, "adapter.actions"),
         ({}, {"actions": json.dumps({"prior": {"regions": 1}})}, "adapter.actions"),
         ({}, {"actions": "[1, 2"}, "adapter.actions"),

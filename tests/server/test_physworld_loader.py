@@ -183,21 +183,27 @@ def test_default_weights_from_the_pack_folder(comfy):
 
 
 def test_lina_workflow_image_equals_the_lina_eval_sampler(comfy):
-    """The example LINA workflow (CSG Parse -> LINA Plan -> LINA Guider + plan-driven Causal Scheduler) on the
-    shipped model == `lina physworld eval --lina prior` (in-process sampler) for the same prompt and seed."""
+    """The example LINA workflow (CSG Parse -> LINA Plan with the shipped adapter -> LINA Guider + plan-driven
+    Causal Scheduler) on the shipped model == `lina physworld eval --lina adapter --adapter
+    weights/lina_adapter_physworld.safetensors` (in-process sampler) for the same prompt and seed."""
     from lina_nodes.inprocess.sampler import InProcessSampler
+    from lina_nodes.intervention.adapter import load_adapter
     from lina_nodes.paths import PHYSWORLD_DEFAULT_WEIGHTS as DEFAULT_WEIGHTS
     from lina_nodes.server.workflow_format import apply_sets
 
     api = json.loads((WORKFLOWS / "physworld_lina_guider.api.json").read_text())
+    assert api["13"]["class_type"] == "LINAAdapterLoader" and api["3"]["inputs"]["adapter"] == ["13", 0]
+    shipped = load_adapter(DEFAULT_WEIGHTS.parent / api["13"]["inputs"]["adapter_name"])
+    assert shipped.source == "trained" and len(shipped.actions) > 1
+
     prompt = api["2"]["inputs"]["prompt"]
     api = apply_sets(api, ["8.noise_seed=11", "12.filename_prefix=pw_lina_eq"])
     saved = [f for f in comfy.output_files(comfy.run(api)) if "pw_lina_eq" in f.name]   # not the CSG preview
     assert len(saved) == 1
     got = load_png(saved[0])
     s = InProcessSampler.physworld(DEFAULT_WEIGHTS)
-    want = s.sample(prompt, 11, lina="prior", mode="add")
-    assert want.plan.latent_strength > 0
+    want = s.sample(prompt, 11, lina="adapter", adapter=shipped, mode="substitute")
+    assert want.plan.source == "adapter" and want.plan.structure_share > 0
     assert np.abs(got.astype(int) - want.image.astype(int)).max() <= 1
     off = s.sample(prompt, 11)
     assert not np.array_equal(off.image, want.image)
@@ -223,7 +229,7 @@ def test_adapter_loader_in_the_lina_workflow(comfy, tmp_path):
     saved = [f for f in comfy.output_files(comfy.run(api)) if "pw_lina_adapter" in f.name]
     assert len(saved) == 1
     s = InProcessSampler.physworld(DEFAULT_WEIGHTS)
-    want = s.sample(api["2"]["inputs"]["prompt"], 12, lina="adapter", adapter=load_adapter(path), mode="add")
+    want = s.sample(api["2"]["inputs"]["prompt"], 12, lina="adapter", adapter=load_adapter(path), mode="substitute")
     assert want.plan.source == "adapter"
     assert np.abs(load_png(saved[0]).astype(int) - want.image.astype(int)).max() <= 1
     api["20"]["inputs"]["adapter_path"] = str(DEFAULT_WEIGHTS)   # a model file, not an adapter
