@@ -140,10 +140,13 @@ class LinaAdapter:
         return bool(((self.support - f).abs().max(dim=1).values < 1e-4).any()) if len(self.support) else False
 
     def plan_overrides(self, csg: CSG, pooled=None) -> dict:
-        """LINA Plan's adapter interface. A graph with no physical node or relation, or whose CSG features the
-        adapter has no training support for, gets no override: the prior's plan stands."""
-        if not any(v > 0 for v in node_weights(csg).values()) or not self.supports(csg):
+        """LINA Plan's adapter interface. A graph with no physical node or relation gets no override (the prior's
+        no-op plan stands); one whose CSG features the adapter has no training support for gets its ``prior``
+        action (the prior's plan in the action space's mode)."""
+        if not any(v > 0 for v in node_weights(csg).values()):
             return {}
+        if not self.supports(csg):
+            return dict(dict(self.actions).get("prior", ()))
         return self.predict(csg, pooled)
 
 

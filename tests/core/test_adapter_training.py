@@ -73,7 +73,7 @@ def test_search_fit_and_adapter(tmp_path):
     assert ad.choose(parse("a red ball in front of a small mirror")) != "counterfactual"
     # outside its support (CSG features seen too rarely in training) the adapter keeps the prior's plan
     assert ad.support is not None and not ad.supports(parse("a large red cube eats a small blue ball"))
-    assert ad.plan_overrides(parse("a large red cube eats a small blue ball")) == {}
+    assert ad.plan_overrides(parse("a large red cube eats a small blue ball")) == {"mode": "substitute"}
     assert json.loads(ad.training)["items"] == 9 and ad.source == "trained"
     assert json.loads((tmp_path / "adapter_report.json").read_text())["search"]["searched"] == 9
 
@@ -82,7 +82,7 @@ def test_holdout_fits_without_the_held_out_items(tmp_path):
     rep = train(config(holdout={"rule": "action"}), tmp_path, progress=False, log=lambda *a: None)
     assert rep["all"]["n"] == 3                           # only the three non-action prompts are fitted
     ad = load_adapter(tmp_path / "adapter.safetensors")
-    assert ad.plan_overrides(parse("a red cube eats a blue ball")) == {}   # never saw an action: the prior stands
+    assert ad.plan_overrides(parse("a red cube eats a blue ball")) == {"mode": "substitute"}   # never saw one: prior
 
 
 def test_two_workers_give_the_rows_of_one(tmp_path):
