@@ -33,6 +33,8 @@ def without_lina(api: dict) -> dict:
         elif n["class_type"] == "LINAModelPatch":
             bypass[k] = i["model"]
             del g[k]
+        elif n["class_type"] == "LINAAdapterLoader":    # only LINA Plan reads it, and the plan is gone
+            del g[k]
     for n in g.values():
         for name, v in n["inputs"].items():
             if isinstance(v, list) and len(v) == 2 and v[0] in bypass:
