@@ -136,3 +136,20 @@ def test_fit_merges_runs_of_other_seeds_only(tmp_path):
         train(config(pools=[POOL, "physworld:ood_test:1000:1"], seed=2), tmp_path / "p", progress=False,
               log=lambda *a: None)
         merged_rows(config(), tmp_path / "s0", [tmp_path / "p"])
+
+
+def test_multi_process_launch_shards_by_rank_and_fit_only_merges(tmp_path, monkeypatch):
+    """Under accelerate / torchrun (RANK, WORLD_SIZE) each rank searches its share into rows-rank{R}.jsonl and
+    stops; --fit-only on the folder fits on every rank's rows."""
+    from lina_nodes.training.train import fit_adapter
+
+    monkeypatch.setenv("WORLD_SIZE", "2")
+    for rank in ("0", "1"):
+        monkeypatch.setenv("RANK", rank)
+        out = train(config(), tmp_path, resume=rank == "1", progress=False, log=lambda *a: None)
+        assert set(out) == {"search"} and out["search"]["searched"] == (5 if rank == "0" else 4)
+    assert sorted(p.name for p in tmp_path.glob("rows*.jsonl")) == ["rows-rank0.jsonl", "rows-rank1.jsonl"]
+    monkeypatch.delenv("WORLD_SIZE")
+    monkeypatch.delenv("RANK")
+    rep = fit_adapter(config(), tmp_path, runner=FakeRunner(), log=lambda *a: None)
+    assert rep["all"]["n"] == 9 and rep["all"]["adapter_cv"] == pytest.approx(rep["all"]["oracle"])
