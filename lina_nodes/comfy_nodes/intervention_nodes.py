@@ -34,6 +34,9 @@ def _mask_in():
                                  "or one per frame).")
 
 
+PLAN_MODE = "from plan"   # LINA Plan's mode option that keeps the mode the plan was built with
+
+
 class PlanNode(io.ComfyNode):
     @classmethod
     def define_schema(cls) -> io.Schema:
@@ -62,10 +65,11 @@ class PlanNode(io.ComfyNode):
                 io.Float.Input("latent_scale", default=1.0, min=0.0, max=10.0, step=0.05,
                                tooltip="Multiplies the plan's latent guidance strength lambda_0 (0 = no latent "
                                        "guidance)."),
-                io.Combo.Input("mode", options=["add", "substitute"], default="add",
+                io.Combo.Input("mode", options=["add", "substitute", PLAN_MODE], default="add",
                                tooltip="add: D_cfg + lambda * mask * (D(c') - D(c)) in the early window (one extra "
                                        "model evaluation per early step). substitute: use c' instead of c in the early "
-                                       "window (no extra evaluation, no mask)."),
+                                       "window (no extra evaluation, no mask). from plan: the mode the adapter (or "
+                                       "the override JSON, or the prior: add) chose for this prompt."),
                 AdapterType.Input("adapter", optional=True,
                                   tooltip="Optional learned LINA adapter; without it the training-free prior is used."),
                 io.String.Input("override_json", default="", multiline=True, optional=True,
@@ -87,8 +91,8 @@ class PlanNode(io.ComfyNode):
     @classmethod
     def execute(cls, csg, clip, prompt_scale=1.0, latent_scale=1.0, mode="add", adapter=None,
                 override_json="") -> io.NodeOutput:
-        plan, pos, lpos = build_plan(csg, clip, adapter, float(prompt_scale), float(latent_scale), mode,
-                                     override_json or "")
+        plan, pos, lpos = build_plan(csg, clip, adapter, float(prompt_scale), float(latent_scale),
+                                     "" if mode == PLAN_MODE else mode, override_json or "")
         text = plan.to_json(indent=1)
         return io.NodeOutput(plan, pos, lpos, text, ui={"text": [text]})
 

@@ -43,3 +43,12 @@ def test_each_lever_acts_alone_and_is_a_noop_when_off(comfy, family):
         got = run(f"lever_{name}", override={**off, **changes})
         assert got.shape == base.shape and got.isfinite().all(), name
         assert (got - base).abs().max() > 1e-4, f"{name} had no effect on {family}"
+
+
+def test_mode_from_plan_keeps_the_plans_mode(comfy, tmp_path):
+    """LINA Plan's mode "from plan": the prior's plan keeps add; the other options still force theirs."""
+    g, _model, clip, _ = loaders(comfy, "sd15")
+    for mode, want in (("from plan", "add"), ("substitute", "substitute")):
+        g.update(plan_nodes(clip, prompt=PROMPT, mode=mode))
+        g["show"] = {"class_type": "PreviewAny", "inputs": {"source": ["plan", 3]}}
+        assert json.loads(comfy.run(g, timeout=300)["outputs"]["plan"]["text"][0])["mode"] == want
