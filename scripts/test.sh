@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The test command: set up (idempotent; seconds when nothing changed), then run the whole suite.
+# The test command: set up (idempotent; seconds when nothing changed), then run the whole suite, slow tests included.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 python3 scripts/setup_env.py --quiet
@@ -13,4 +13,4 @@ if ! command -v chromium >/dev/null 2>&1; then
     echo "[lina-test] chromium not found and not root: the browser tests will be skipped"
   fi
 fi
-exec .venv/bin/python -m pytest tests "$@"
+exec .venv/bin/python -m pytest tests --run-slow "$@"
