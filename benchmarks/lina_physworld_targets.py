@@ -76,7 +76,6 @@ def edit_size(weights, n: int) -> dict:
     for smp in eval_samples("ood_test", n, version=weights_split(weights)):
         prompt = smp.record["prompt"]
         plan, pos, lpos = s.plan_for(prompt)
-        lpos = [e for e in lpos if e[1].get("lina_phase") != "structure"]   # c' itself, not the structure prompt
         c = pos[0][0]
         rows["rel"].append(float((lpos[0][0] - c).norm() / c.norm()))
         g = parse(prompt)

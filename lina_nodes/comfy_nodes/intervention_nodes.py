@@ -77,13 +77,11 @@ class PlanNode(io.ComfyNode):
                                         "prior; it is validated, and must match this encoder's width."),
             ],
             outputs=[
-                PlanType.Output("plan", tooltip="The plan, for LINA Guider, LINA Model Patch and LINA Causal Scheduler."),
+                PlanType.Output("plan", tooltip="The plan, for LINA Guider, LINA Model Patch and LINA Causal Scheduler; "
+                                                "it also carries the encodings of the plan's structure prompt and "
+                                                "counterfactual negative, when it has them."),
                 io.Conditioning.Output("positive", tooltip="The prompt encoded as CLIPTextEncode would (c)."),
-                io.Conditioning.Output("lina_positive", tooltip="The edited conditioning c' (same shape and keys as c). "
-                                       "When the plan has a structure prompt, also that prompt's encoding, tagged "
-                                       "for the first part of the early window, and when it uses a counterfactual "
-                                       "negative, that prompt's encoding, tagged as the negative for its share of "
-                                       "the run (LINA Guider / Model Patch give each part its range)."),
+                io.Conditioning.Output("lina_positive", tooltip="The edited conditioning c' (same shape and keys as c)."),
                 io.String.Output("plan_json", tooltip="The plan as JSON (for API callers and for editing)."),
             ],
         )
@@ -93,7 +91,7 @@ class PlanNode(io.ComfyNode):
                 override_json="") -> io.NodeOutput:
         plan, pos, lpos = build_plan(csg, clip, adapter, float(prompt_scale), float(latent_scale),
                                      "" if mode == PLAN_MODE else mode, override_json or "")
-        text = plan.to_json(indent=1)
+        text = as_plan(plan).to_json(indent=1)
         return io.NodeOutput(plan, pos, lpos, text, ui={"text": [text]})
 
 
@@ -126,8 +124,7 @@ class GuiderNode(io.ComfyNode):
 
     @classmethod
     def execute(cls, model, positive, negative, lina_positive, plan, cfg, mask=None) -> io.NodeOutput:
-        plan = as_plan(plan)
-        check_pair(positive, lina_positive, plan)
+        check_pair(positive, lina_positive, as_plan(plan))
         check_conditioning(negative, "negative")
         g = LinaCFGGuider(model, plan, lina_positive, mask)
         g.set_conds(positive, negative)
@@ -159,8 +156,7 @@ class ModelPatchNode(io.ComfyNode):
 
     @classmethod
     def execute(cls, model, lina_positive, plan, mask=None) -> io.NodeOutput:
-        plan = as_plan(plan)
-        check_pair(None, lina_positive, plan)
+        check_pair(None, lina_positive, as_plan(plan))
         return io.NodeOutput(patch_model(model, plan, lina_positive, mask))
 
 

@@ -17,7 +17,9 @@ class _Runner:
         self._sub = None
 
     def _plan(self, prompt: str, changes: dict):
-        return self.smp.plan_for(prompt, plan_changes=changes)[0]
+        from ..intervention.plan import as_plan
+
+        return as_plan(self.smp.plan_for(prompt, plan_changes=changes)[0])
 
     def plan_key(self, prompt: str, changes: dict) -> str:
         d = self._plan(prompt, changes).to_dict()

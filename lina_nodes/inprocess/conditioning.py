@@ -1,19 +1,43 @@
-"""CONDITIONING checks, and the two phases LINA Plan's ``lina_positive`` carries.
+"""CONDITIONING checks, and ``PhasedPlan``: LINA Plan's plan output, carrying the conditioning of the plan's
+phases explicitly.
 
-``lina_positive`` is a CONDITIONING list. When the plan has a structure prompt it holds that prompt's
-encoding first, each entry marked ``{PHASE_KEY: "structure"}``, then c' marked ``{PHASE_KEY: "full"}``;
-when the plan uses a counterfactual negative, its encoding follows, marked ``{PHASE_KEY: "counterfactual"}``;
-without either it is c' alone (unmarked). ``split_phases`` is the only reader of the mark.
+LINA Plan's ``lina_positive`` is c' alone, an ordinary CONDITIONING. The structure prompt's encoding (the
+first part of the early window) and the counterfactual negative's (its share of the run) travel in the plan
+output, a ``PhasedPlan``: the plan plus those two CONDITIONING lists (None when the plan has no such phase).
+A plan given as JSON (an API caller, LINA Plan's override) has no phases. ``phases_of`` is the one reader.
 """
 from __future__ import annotations
+
+from dataclasses import dataclass, replace
 
 import torch
 
 from ..errors import LinaError
 from ..intervention.plan import LinaPlan, PlanError, check_encoder_width
 
-PHASE_KEY = "lina_phase"
-STRUCTURE, FULL, COUNTERFACTUAL = "structure", "full", "counterfactual"
+
+@dataclass(frozen=True)
+class PhasedPlan:
+    """A LINA plan with the conditioning of its phases (read-only access to the plan's fields)."""
+    plan: LinaPlan
+    structure: list | None = None        # the structure prompt's CONDITIONING
+    counterfactual: list | None = None   # the counterfactual negative's CONDITIONING
+
+    def updated(self, **changes) -> PhasedPlan:
+        """The same phases with plan fields changed (validated)."""
+        return replace(self, plan=self.plan.updated(**changes))
+
+    def __getattr__(self, name: str):
+        if name.startswith("__") or name in ("plan", "structure", "counterfactual"):
+            raise AttributeError(name)
+        return getattr(self.plan, name)
+
+
+def phases_of(plan) -> tuple[list | None, list | None]:
+    """(structure CONDITIONING, counterfactual CONDITIONING) a plan carries; (None, None) for a bare plan."""
+    if isinstance(plan, PhasedPlan):
+        return plan.structure or None, plan.counterfactual or None
+    return None, None
 
 
 def check_conditioning(cond, field: str) -> int:
@@ -49,18 +73,3 @@ def check_pair(positive, lina_positive, plan: LinaPlan) -> None:
                         "encoders.", field="lina_positive",
                         fix="build the plan with LINA Plan from the same CLIP that encodes the positive prompt.")
     check_encoder_width(plan, d2, field="plan")
-
-
-def mark_phase(cond, phase: str) -> list:
-    """A copy of a CONDITIONING list with every entry marked as belonging to ``phase``."""
-    return [[t, {**d, PHASE_KEY: phase}] for t, d in cond]
-
-
-def split_phases(lina_positive, counterfactual: bool = False) -> tuple:
-    """(structure entries, c' entries) of LINA Plan's lina_positive, plus the counterfactual negative's entries
-    when ``counterfactual``; unmarked entries count as c'."""
-    parts: dict = {STRUCTURE: [], FULL: [], COUNTERFACTUAL: []}
-    for t, d in lina_positive:
-        phase = d.get(PHASE_KEY) if isinstance(d, dict) else None
-        parts[phase if phase in (STRUCTURE, COUNTERFACTUAL) else FULL].append([t, d])
-    return (parts[STRUCTURE], parts[FULL]) + ((parts[COUNTERFACTUAL],) if counterfactual else ())

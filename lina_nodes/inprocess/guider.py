@@ -4,17 +4,18 @@ from __future__ import annotations
 
 import comfy.samplers
 
-from ..intervention.plan import LinaPlan
+from ..intervention.plan import as_plan
 from .model_patch import patch_model
 
 
 class LinaCFGGuider(comfy.samplers.CFGGuider):
     """CFG with LINA's early window: structure phase, then c' substituted or added (masked) by the plan's mode."""
 
-    def __init__(self, model_patcher, plan: LinaPlan, lina_positive, user_mask=None):
+    def __init__(self, model_patcher, plan, lina_positive, user_mask=None):
+        """``plan``: LINA Plan's output (with its phases) or a bare LinaPlan; ``lina_positive``: c'."""
         self.stats: dict = {}
         super().__init__(patch_model(model_patcher, plan, lina_positive, user_mask, self.stats))
-        self.plan = plan
+        self.plan = as_plan(plan)
 
     @property
     def dropped(self) -> int:

@@ -12,7 +12,8 @@ Inside the plan's window on a clone of the MODEL:
 * counterfactual negative (sigma above ``Window.sigma_counterfactual``, either mode): the same PREDICT_NOISE
   wrapper swaps the negative for the reversed-roles prompt (``intervention.counterfactual``; no extra
   evaluation).
-A keyed OUTER_SAMPLE wrapper hands c' and the structure conditioning to whichever guider samples the model
+The structure and counterfactual conditionings come with LINA Plan's plan output (``conditioning.PhasedPlan``).
+A keyed OUTER_SAMPLE wrapper hands c' and those conditionings to whichever guider samples the model
 (KSampler, KSamplerAdvanced, SamplerCustom[Advanced]), so ComfyUI prepares them like any other cond.
 Nothing touches the single-slot ``sampler_cfg_function``, ``model_function_wrapper`` or
 ``sampler_calc_cond_batch_function``: other packs' hooks keep working inside the window.
@@ -29,8 +30,8 @@ import torch
 
 from ..intervention import latent_guidance as lg
 from ..intervention import layout_focus as lf
-from ..intervention.plan import LinaPlan
-from .conditioning import split_phases
+from ..intervention.plan import LinaPlan, as_plan
+from .conditioning import phases_of
 from .sigmas import resolve_window
 
 
@@ -51,12 +52,16 @@ class LatentMasker:
         return self._cache[key]
 
 
-def patch_model(model, plan: LinaPlan, lina_positive, user_mask=None, stats: dict | None = None):
-    """A clone of ``model`` carrying the plan's early window (see the module docstring). ``stats``, when given,
-    collects ``dropped``: non-finite guidance values replaced by plain CFG."""
+def patch_model(model, plan, lina_positive, user_mask=None, stats: dict | None = None):
+    """A clone of ``model`` carrying the plan's early window (see the module docstring). ``plan``: LINA Plan's
+    output (a ``PhasedPlan``: the structure and counterfactual phases come with it) or a bare ``LinaPlan``;
+    ``lina_positive``: c'. ``stats``, when given, collects ``dropped``: non-finite guidance values replaced by
+    plain CFG."""
+    structure, counter = phases_of(plan)
+    plan = as_plan(plan)
     win = resolve_window(model, plan)
     m = model.clone()
-    structure, full, counter = split_phases(lina_positive, counterfactual=True)
+    full = lina_positive
     if not structure:
         win = replace(win, sigma_structure=None)
     if not counter:

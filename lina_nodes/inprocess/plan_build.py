@@ -4,7 +4,7 @@ from __future__ import annotations
 from ..errors import LinaError
 from ..intervention.conditioning_edit import build_conditioning
 from ..intervention.conditioning_edit import encoder_subspace as _subspace
-from .conditioning import COUNTERFACTUAL, FULL, STRUCTURE, check_conditioning, mark_phase
+from .conditioning import PhasedPlan, check_conditioning
 
 
 class ClipIO:
@@ -37,12 +37,8 @@ def encoder_subspace(clip):
 
 def build_plan(csg, clip, adapter=None, prompt_scale: float = 1.0, latent_scale: float = 1.0, mode: str = "",
                plan_json: str = "", plan_changes: dict | None = None):
-    """(plan, positive, lina_positive). With a structure prompt, lina_positive holds its encoding (marked
-    ``structure``) then c' (marked ``full``), then the counterfactual negative's (marked ``counterfactual``) when
-    the plan uses one; LINA Guider / Model Patch give each part its range."""
+    """(plan, positive, lina_positive): the plan as a ``PhasedPlan`` (with the structure prompt's and the
+    counterfactual negative's encodings when it has those phases), c, and c'."""
     lc = build_conditioning(csg, ClipIO(clip), adapter, prompt_scale, latent_scale, mode, plan_json, plan_changes)
     check_conditioning(lc.positive, "clip")
-    if lc.structure is None and lc.counterfactual is None:
-        return lc.plan, lc.positive, lc.edited
-    return lc.plan, lc.positive, (mark_phase(lc.structure or [], STRUCTURE) + mark_phase(lc.edited, FULL)
-                                  + mark_phase(lc.counterfactual or [], COUNTERFACTUAL))
+    return PhasedPlan(lc.plan, lc.structure, lc.counterfactual), lc.positive, lc.edited

@@ -17,6 +17,7 @@ import numpy as np
 import torch
 
 from ..errors import LinaError
+from ..intervention.plan import as_plan
 from .comfy_import import import_comfy
 
 ABLATIONS = ("prompt", "latent", "schedule", "structure")
@@ -209,5 +210,5 @@ class InProcessSampler:
         out = sample_latent(guider, latent, sigmas, sampler, int(seed),
                             callback=callback, pbar=False)
         img = _uint8(self.vae.decode(out["samples"]))
-        return SampleResult(img, count[0], probes, plan)
+        return SampleResult(img, count[0], probes, None if plan is None else as_plan(plan))
 

@@ -204,9 +204,11 @@ def validate(plan: LinaPlan) -> LinaPlan:
 
 
 def as_plan(value: Any, field: str = "plan") -> LinaPlan:
-    """Accept a LinaPlan, its JSON string, or its dict."""
+    """Accept a LinaPlan, its JSON string, its dict, or an object holding one as ``.plan`` (LINA Plan's output)."""
     if isinstance(value, LinaPlan):
         return value
+    if isinstance(getattr(value, "plan", None), LinaPlan):
+        return value.plan
     if isinstance(value, (str, bytes)):
         return LinaPlan.from_json(value, field)
     if isinstance(value, dict):

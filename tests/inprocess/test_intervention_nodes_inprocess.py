@@ -261,13 +261,13 @@ def test_build_plan_adds_the_structure_phase_and_guider_and_patch_use_it_first()
     g = parse("a large purple cone close to the water and in the sand")
     plan, pos, lpos = pb.build_plan(g, clip)
     assert plan.structure_prompt == "a large purple cone close to the water"
-    assert [d[cnd.PHASE_KEY] for _, d in lpos] == ["structure", "full"]
-    assert not torch.equal(lpos[0][0], pos[0][0])           # the structure prompt's own encoding
-    structure, full = cnd.split_phases(lpos)
-    assert structure[0][0] is lpos[0][0] and full[0][0] is lpos[1][0]
-    assert cnd.split_phases(pos) == ([], pos)                # untagged conditioning is c'
-    _, _, lpos2 = pb.build_plan(parse("a red ball in front of a small mirror"), clip)
-    assert all(cnd.PHASE_KEY not in d for _, d in lpos2)      # nothing deferred: c' alone, as before
+    assert isinstance(plan, cnd.PhasedPlan) and plan.counterfactual is None
+    assert len(lpos) == 1 and not torch.equal(plan.structure[0][0], pos[0][0])   # the structure prompt's own
+    assert cnd.phases_of(plan) == (plan.structure, None) and cnd.phases_of(plan.plan) == (None, None)
+    assert "lina_phase" not in lpos[0][1]                     # c' is an ordinary CONDITIONING, no tags
+    plan2, _, lpos2 = pb.build_plan(parse("a red ball in front of a small mirror"), clip)
+    assert plan2.structure is None and len(lpos2) == 1         # nothing deferred: c' alone, as before
+    assert plan.updated(mode="substitute").structure is plan.structure   # the phases survive a plan change
 
     for mode in ("add", "substitute"):
         p = plan.updated(mode=mode)
@@ -334,13 +334,12 @@ def test_counterfactual_negative_is_carried_and_swapped_only_in_its_share():
     g = parse("a large cube eats a small ball")
     plan, pos, lpos = pb.build_plan(g, clip, plan_changes={"counterfactual_share": 0.5, "mode": "substitute"})
     assert plan.counterfactual_prompt == "a large ball eats a small cube"
-    assert [d.get(cnd.PHASE_KEY) for _, d in lpos] == ["full", "counterfactual"]
-    structure, full, counter = cnd.split_phases(lpos, counterfactual=True)
-    assert not structure and len(full) == 1 and counter[0][0] is lpos[1][0]
-    assert cnd.split_phases(lpos) == ([], full)              # c' readers never see the negative
-    _, _, off = pb.build_plan(g, clip)                       # share 0 (the prior): nothing encoded, nothing carried
-    assert all(cnd.PHASE_KEY not in d for _, d in off)
-    w = resolve_window(patcher(), plan)
+    assert plan.structure is None and len(plan.counterfactual) == 1 and len(lpos) == 1
+    assert cnd.phases_of(plan) == (None, plan.counterfactual)
+    off, _, _ = pb.build_plan(g, clip)                       # share 0 (the prior): nothing encoded, nothing carried
+    assert off.counterfactual is None
+    assert not mp.patch_model(patcher(), off.plan.updated(mode="substitute", latent_strength=0.0), lpos).wrappers
+    w = resolve_window(patcher(), plan.plan)
     assert w.sigma_counterfactual is not None
     sigmas = (w.sigma_counterfactual * 1.05, w.sigma_counterfactual * 0.95)
     assert positives_seen(mp.patch_model(patcher(), plan, lpos), sigmas, counterfactual=True,
