@@ -207,7 +207,7 @@ class SamplerNode(io.ComfyNode):
         guider.set_conds(pos, neg)
         guider.set_cfg(require_finite(cfg, "cfg", lo=0.0, hi=100.0))
         out = sample_latent(guider, latent_image, sigmas, sampler_name, int(seed))
-        return io.NodeOutput(out, plan)
+        return io.NodeOutput(out, as_plan(plan))
 
 
 NODES = [PlanNode, GuiderNode, ModelPatchNode, SamplerNode]

@@ -32,6 +32,10 @@ class PhasedPlan:
             raise AttributeError(name)
         return getattr(self.plan, name)
 
+    def __repr__(self) -> str:   # short (a preview node prints it): the plan's JSON and which phases it carries
+        phases = [k for k in ("structure", "counterfactual") if getattr(self, k)]
+        return f"PhasedPlan(phases={phases}, plan={self.plan.to_json()})"
+
 
 def phases_of(plan) -> tuple[list | None, list | None]:
     """(structure CONDITIONING, counterfactual CONDITIONING) a plan carries; (None, None) for a bare plan."""
