@@ -35,6 +35,7 @@ GRID = {"plain": ("plain", {"lina": "off"}),
 
 def run(n: int, out: Path, settings: list[str]) -> list[dict]:
     from lina_nodes.inprocess.sampler import InProcessSampler
+    from lina_nodes.intervention.plan import as_plan, plan_key
     from lina_nodes.paths import PHYSWORLD_DEFAULT_WEIGHTS
     from lina_nodes.physworld.register import judge_registered
     from lina_nodes.physworld_model.data import eval_samples
@@ -61,8 +62,7 @@ def run(n: int, out: Path, settings: list[str]) -> list[dict]:
                 rec = s.record
                 key = ""
                 if kw["lina"] != "off":
-                    d = smp.plan_for(rec["prompt"], plan_changes=kw["plan_changes"])[0].to_dict()
-                    key = json.dumps({k: v for k, v in d.items() if k not in ("notes", "source")}, sort_keys=True)
+                    key = plan_key(as_plan(smp.plan_for(rec["prompt"], plan_changes=kw["plan_changes"])[0]))
                 if key and (i, key) in same:
                     score, nfe = same[(i, key)]
                 else:

@@ -202,7 +202,7 @@ class SamplerNode(io.ComfyNode):
                 latent_scale=1.0, prompt_scale=1.0) -> io.NodeOutput:
         plan, pos, lpos = build_plan(csg, clip, None, float(prompt_scale), float(latent_scale))
         neg = clip.encode_from_tokens_scheduled(clip.tokenize(negative or ""))
-        _, sigmas = causal_sigmas(model, scheduler, int(steps), plan.window_end, plan.early_share, 1.0)
+        _, sigmas = causal_sigmas(model, scheduler, int(steps), plan.plan.window_end, plan.plan.early_share, 1.0)
         guider = LinaCFGGuider(model, plan, lpos)
         guider.set_conds(pos, neg)
         guider.set_cfg(require_finite(cfg, "cfg", lo=0.0, hi=100.0))

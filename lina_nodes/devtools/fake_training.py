@@ -29,9 +29,10 @@ class FakeRunner:
 
     def plan_key(self, prompt, changes):
         """The prior plan with the changes (as the real runner: equal plans, one sample)."""
+        from ..intervention.plan import plan_key
         from ..intervention.prior import prior_plan
 
-        return prior_plan(parse(prompt)).updated(**changes).to_json()
+        return plan_key(prior_plan(parse(prompt)).updated(**changes))
 
     def __call__(self, prompt, seed, changes):
         FakeRunner.calls += 1

@@ -3,8 +3,6 @@ in-process ComfyUI model through ``InProcessSampler`` (the code the nodes run), 
 registered judge (it reads the item's true scene: training only, never at inference)."""
 from __future__ import annotations
 
-import json
-
 from ..inprocess.sampler import InProcessSampler
 
 
@@ -16,16 +14,10 @@ class _Runner:
         self.name = smp.name
         self._sub = None
 
-    def _plan(self, prompt: str, changes: dict):
-        from ..intervention.plan import as_plan
-
-        return as_plan(self.smp.plan_for(prompt, plan_changes=changes)[0])
-
     def plan_key(self, prompt: str, changes: dict) -> str:
-        d = self._plan(prompt, changes).to_dict()
-        for k in ("notes", "source"):
-            d.pop(k, None)
-        return json.dumps(d, sort_keys=True)
+        from ..intervention.plan import as_plan, plan_key
+
+        return plan_key(as_plan(self.smp.plan_for(prompt, plan_changes=changes)[0]))
 
     def __call__(self, prompt: str, seed: int, changes: dict):
         r = self.smp.sample(prompt, seed, steps=self.steps, cfg=self.cfg, size=self.size, lina="prior",

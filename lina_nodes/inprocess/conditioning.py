@@ -18,7 +18,7 @@ from ..intervention.plan import LinaPlan, PlanError, check_encoder_width
 
 @dataclass(frozen=True)
 class PhasedPlan:
-    """A LINA plan with the conditioning of its phases (read-only access to the plan's fields)."""
+    """A LINA plan (``.plan``) with the conditioning of its phases."""
     plan: LinaPlan
     structure: list | None = None        # the structure prompt's CONDITIONING
     counterfactual: list | None = None   # the counterfactual negative's CONDITIONING
@@ -26,11 +26,6 @@ class PhasedPlan:
     def updated(self, **changes) -> PhasedPlan:
         """The same phases with plan fields changed (validated)."""
         return replace(self, plan=self.plan.updated(**changes))
-
-    def __getattr__(self, name: str):
-        if name.startswith("__") or name in ("plan", "structure", "counterfactual"):
-            raise AttributeError(name)
-        return getattr(self.plan, name)
 
     def __repr__(self) -> str:   # short (a preview node prints it): the plan's JSON and which phases it carries
         phases = [k for k in ("structure", "counterfactual") if getattr(self, k)]

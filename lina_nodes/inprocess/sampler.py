@@ -173,7 +173,7 @@ class InProcessSampler:
                 plan = plan.updated(latent_strength=0.0)
             if "structure" in ablate:
                 plan = plan.updated(structure_share=0.0)
-            elif structure_share is not None and plan.structure_prompt:
+            elif structure_share is not None and plan.plan.structure_prompt:
                 plan = plan.updated(structure_share=float(structure_share))
         if swap_from is not None:
             # swap_from for progress < swap_at, the prompt from swap_at on (ComfyUI timestep ranges; no step
@@ -189,7 +189,7 @@ class InProcessSampler:
         if lina == "off" or "schedule" in ablate:
             sigmas = self.base_sigmas(steps, scheduler)
         else:
-            sigmas = causal_sigmas(model, scheduler, steps, plan.window_end, plan.early_share, 1.0)[1]
+            sigmas = causal_sigmas(model, scheduler, steps, plan.plan.window_end, plan.plan.early_share, 1.0)[1]
         guider.set_cfg(cfg)
         probes = []
 

@@ -120,9 +120,18 @@ class LinaAdapter:
     def action_names(self) -> tuple:
         return tuple(name for name, _ in self.actions)
 
+    def _scores(self, fc: torch.Tensor, pooled) -> torch.Tensor:
+        f = torch.cat([fc, pooled_features(pooled, self.subspace)])
+        return self.weight.float() @ f + self.bias.float()
+
+    def _supported(self, fc: torch.Tensor) -> bool:
+        if self.support is None:
+            return True
+        return bool(len(self.support)) and bool(((self.support - fc).abs().max(dim=1).values < 1e-4).any())
+
     def scores(self, g: CSG, pooled=None) -> torch.Tensor:
         """Expected judge score of every action for one prompt."""
-        return self.weight.float() @ features(g, pooled, self.subspace) + self.bias.float()
+        return self._scores(csg_features(g), pooled)
 
     def choose(self, g: CSG, pooled=None) -> str:
         """The action with the highest expected score (ties: the first, i.e. the prior)."""
@@ -134,10 +143,7 @@ class LinaAdapter:
 
     def supports(self, g: CSG) -> bool:
         """Whether the graph's CSG features are among those the adapter was trained on often enough."""
-        if self.support is None:
-            return True
-        f = csg_features(g)
-        return bool(((self.support - f).abs().max(dim=1).values < 1e-4).any()) if len(self.support) else False
+        return self._supported(csg_features(g))
 
     def plan_overrides(self, csg: CSG, pooled=None) -> dict:
         """LINA Plan's adapter interface. A graph with no physical node or relation gets no override (the prior's
@@ -145,9 +151,10 @@ class LinaAdapter:
         action (the prior's plan in the action space's mode)."""
         if not any(v > 0 for v in node_weights(csg).values()):
             return {}
-        if not self.supports(csg):
+        fc = csg_features(csg)   # computed once: the support check and the scores read it
+        if not self._supported(fc):
             return dict(dict(self.actions).get("prior", ()))
-        return self.predict(csg, pooled)
+        return dict(dict(self.actions)[self.action_names[int(torch.argmax(self._scores(fc, pooled)))]])
 
 
 def _freeze(actions: dict) -> tuple:

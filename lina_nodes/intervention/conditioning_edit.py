@@ -116,6 +116,17 @@ def edit_conditioning(g: CSG, plan: LinaPlan, cp: str, positive: list, enc: Text
     return edited, notes
 
 
+def _phase_conditioning(enc: TextEncoderIO, plan: LinaPlan, phase: str, width: int) -> list | None:
+    """The encoding of the plan's ``<phase>_prompt`` when its ``<phase>_share`` is on (structure, counterfactual)."""
+    text = getattr(plan, f"{phase}_prompt")
+    if not text.strip() or getattr(plan, f"{phase}_share") <= 0.0:
+        return None
+    cond = enc.conditioning(text)
+    if conditioning_width(cond, f"plan.{phase}_prompt") != width:
+        raise PlanError(f"the {phase} prompt encodes to another width than the prompt.", field=f"plan.{phase}_prompt")
+    return cond
+
+
 def build_conditioning(csg, enc: TextEncoderIO, adapter=None, prompt_scale: float = 1.0, latent_scale: float = 1.0,
                        mode: str = "", plan_json: str = "", plan_changes: dict | None = None) -> LinaConditioning:
     """Plan, c, c' and the structure prompt's conditioning for a CSG on a host's text encoder.
@@ -145,18 +156,8 @@ def build_conditioning(csg, enc: TextEncoderIO, adapter=None, prompt_scale: floa
                             field="adapter", fix="use an adapter trained for this text encoder.")
         edited, notes = edit_conditioning(g, plan, cp, positive, enc, sub, tokens)
     plan = plan.updated(notes=tuple(plan.notes) + tuple(notes))
-    structure = None
-    if plan.structure_prompt.strip() and plan.structure_share > 0.0:
-        structure = enc.conditioning(plan.structure_prompt)
-        if conditioning_width(structure, "plan.structure_prompt") != width:
-            raise PlanError("the structure prompt encodes to another width than the prompt.",
-                            field="plan.structure_prompt")
-    counterfactual = None
-    if plan.counterfactual_prompt.strip() and plan.counterfactual_share > 0.0:
-        counterfactual = enc.conditioning(plan.counterfactual_prompt)
-        if conditioning_width(counterfactual, "plan.counterfactual_prompt") != width:
-            raise PlanError("the counterfactual prompt encodes to another width than the prompt.",
-                            field="plan.counterfactual_prompt")
+    structure = _phase_conditioning(enc, plan, "structure", width)
+    counterfactual = _phase_conditioning(enc, plan, "counterfactual", width)
     return LinaConditioning(plan, positive, edited, structure, counterfactual)
 
 

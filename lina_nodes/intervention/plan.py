@@ -217,6 +217,15 @@ def as_plan(value: Any, field: str = "plan") -> LinaPlan:
                     fix="connect the plan output of LINA Plan.")
 
 
+def plan_key(plan: LinaPlan) -> str:
+    """What a plan does, as a string: its JSON without the free-text ``notes`` and ``source`` (equal keys: equal
+    images, so a lever search samples one of them)."""
+    d = plan.to_dict()
+    for k in ("notes", "source"):
+        d.pop(k, None)
+    return json.dumps(d, sort_keys=True)
+
+
 def check_encoder_width(plan: LinaPlan, width: int, field: str = "plan") -> None:
     """A plan bound to one encoder width must not be applied to conditioning of another width."""
     if plan.encoder_width and width != plan.encoder_width:

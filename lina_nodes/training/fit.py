@@ -18,6 +18,7 @@ from collections import defaultdict
 import numpy as np
 import torch
 
+from ..intervention.adapter import CSG_FEATURES
 from .config import TrainConfig, TrainError
 
 
@@ -64,22 +65,25 @@ def _folds(n: int, k: int, seed: int) -> list:
 REPEATS = 3   # cross-validation splits averaged when choosing the penalty and the margin
 
 
+def _cv_heads(X: np.ndarray, S: np.ndarray, lam: float, folds: int, seed: int) -> list:
+    """(held-out indices, training indices, W, b) of every fold of ``REPEATS`` cross-validation splits."""
+    heads = []
+    for r in range(REPEATS):
+        for f in _folds(len(X), folds, seed + 1000 * r):
+            tr = np.setdiff1d(np.arange(len(X)), f)
+            heads.append((f, tr, *ridge(X[tr], S[tr], lam)))
+    return heads
+
+
 def select(X: np.ndarray, S: np.ndarray, prior: int, folds: int, seed: int, extra=()) -> tuple[float, float]:
     """(penalty, margin) with the best cross-validated score of the chosen actions, averaged over ``REPEATS``
     splits (ties: larger values, the more conservative choice)."""
     best, arg = -1.0, (PENALTIES[0], MARGINS[0])
-    splits = [_folds(len(X), folds, seed + 1000 * r) for r in range(REPEATS)]
     for lam in sorted(set(PENALTIES) | set(extra)):
-        heads = []
-        for parts in splits:
-            for f in parts:
-                tr = np.setdiff1d(np.arange(len(X)), f)
-                heads.append((f, *ridge(X[tr], S[tr], lam)))
+        heads = _cv_heads(X, S, lam, folds, seed)
         for m in MARGINS:
-            total = 0.0
-            for f, W, b in heads:
-                total += S[f, choose(W, with_margin(b, m, prior), X[f])].sum()
-            score = total / (len(X) * len(splits))
+            score = sum(S[f, choose(W, with_margin(b, m, prior), X[f])].sum() for f, _, W, b in heads) \
+                / (len(X) * REPEATS)
             if score >= best - 1e-12:
                 best, arg = score, (lam, m)
     return arg
@@ -93,16 +97,10 @@ def fit_selected(X: np.ndarray, S: np.ndarray, prior: int, folds: int, seed: int
 
 
 SUPPORTS = (1, 3, 5, 8, 12)   # candidate minimum counts of a CSG feature row for the adapter to act on it
-N_CSG = None                  # set from intervention.adapter.CSG_FEATURES on first use
 
 
 def _csg_part(X: np.ndarray) -> np.ndarray:
-    global N_CSG
-    if N_CSG is None:
-        from ..intervention.adapter import CSG_FEATURES
-
-        N_CSG = len(CSG_FEATURES)
-    return np.round(X[:, :N_CSG], 4)
+    return np.round(X[:, :len(CSG_FEATURES)], 4)
 
 
 def support_rows(X: np.ndarray, k: int) -> np.ndarray:
@@ -129,18 +127,12 @@ def fit_full(X: np.ndarray, S: np.ndarray, prior: int, folds: int, seed: int, ex
     with the best cross-validated score when the adapter falls back to the prior outside it (ties: larger)."""
     W, b, lam, m = fit_selected(X, S, prior, folds, seed, extra)
     best, k_best = -1.0, SUPPORTS[0]
-    splits = [_folds(len(X), folds, seed + 1000 * r) for r in range(REPEATS)]
-    heads = []
-    for parts in splits:
-        for f in parts:
-            tr = np.setdiff1d(np.arange(len(X)), f)
-            Wf, bf = ridge(X[tr], S[tr], lam)
-            heads.append((f, tr, Wf, with_margin(bf, m, prior)))
+    heads = _cv_heads(X, S, lam, folds, seed)
     for k in SUPPORTS:
-        total = sum(S[f, choose_supported(Wf, bf, X[f], support_rows(X[tr], k), prior)].sum()
+        total = sum(S[f, choose_supported(Wf, with_margin(bf, m, prior), X[f], support_rows(X[tr], k), prior)].sum()
                     for f, tr, Wf, bf in heads)
-        if total / (len(X) * len(splits)) >= best - 1e-12:
-            best, k_best = total / (len(X) * len(splits)), k
+        if total / (len(X) * REPEATS) >= best - 1e-12:
+            best, k_best = total / (len(X) * REPEATS), k
     return W, b, support_rows(X, k_best), {"ridge": lam, "margin": m, "min_support": k_best}
 
 

@@ -41,6 +41,13 @@ def comfy():
                     "run scripts/setup_env.py")
 
 
+def lina_image(pipe, prompt, seed, **apply_kw):
+    """(the run, the image) of one LINA call of the pipeline at the tests' settings."""
+    run = apply(pipe, prompt, **apply_kw)
+    with run as kw:
+        return run, pipe(**kw, seed=seed, num_inference_steps=STEPS, guidance_scale=4.0).images[0]
+
+
 def test_pipeline_matches_the_eval_sampler_without_comfyui(pipe):
     from lina_nodes.physworld_model.evaluate import generate
     from lina_nodes.physworld_model.model import load_bundle
@@ -63,9 +70,7 @@ def test_plain_image_equals_the_comfyui_nodes_image(pipe, comfy, prompt, seed):
 @pytest.mark.parametrize("prompt,seed", CASES)
 def test_lina_substitute_equals_the_comfyui_lina_image(pipe, comfy, prompt, seed):
     ref = comfy.sample(prompt, seed, steps=STEPS, cfg=4.0, size=64, lina="prior", mode="substitute")
-    run = apply(pipe, prompt, mode="substitute")
-    with run as kw:
-        out = pipe(**kw, seed=seed, num_inference_steps=STEPS, guidance_scale=4.0).images[0]
+    run, out = lina_image(pipe, prompt, seed, mode="substitute")
     assert run.plan.to_dict() == ref.plan.to_dict()
     assert run.stats["extra_calls"] == 0 and run.stats["denoiser_calls"] * 2 == ref.nfe   # batched cond+uncond
     assert np.array_equal(out, ref.image)
@@ -76,9 +81,7 @@ def test_lina_substitute_equals_the_comfyui_lina_image(pipe, comfy, prompt, seed
 @pytest.mark.parametrize("prompt,seed", CASES)
 def test_lina_add_matches_the_comfyui_lina_image_within_rounding(pipe, comfy, prompt, seed):
     ref = comfy.sample(prompt, seed, steps=STEPS, cfg=4.0, size=64, lina="prior", mode="add")
-    run = apply(pipe, prompt, mode="add")
-    with run as kw:
-        out = pipe(**kw, seed=seed, num_inference_steps=STEPS, guidance_scale=4.0).images[0]
+    run, out = lina_image(pipe, prompt, seed, mode="add")
     d = np.abs(out.astype(int) - ref.image.astype(int))
     assert d.max() <= 2 and (d > 0).mean() <= 0.005, (d.max(), int((d > 0).sum()))
     assert (run.stats["denoiser_calls"] - run.stats["extra_calls"]) * 2 + run.stats["extra_calls"] == ref.nfe
@@ -89,9 +92,7 @@ def test_counterfactual_negative_equals_the_comfyui_lina_image(pipe, comfy):
     changes = {"mode": "substitute", "counterfactual_share": 0.6}
     ref = comfy.sample(prompt, seed, steps=STEPS, cfg=4.0, size=64, lina="prior", plan_changes=changes)
     plan = ref.plan.updated(notes=()).to_json()
-    run = apply(pipe, prompt, plan_json=plan)
-    with run as kw:
-        out = pipe(**kw, seed=seed, num_inference_steps=STEPS, guidance_scale=4.0).images[0]
+    run, out = lina_image(pipe, prompt, seed, plan_json=plan)
     assert run.plan.counterfactual_share == 0.6 and run.window.sigma_counterfactual > 0
     assert any(t.get("counterfactual_rows") for t in run.trace) and not all(t.get("counterfactual_rows")
                                                                              for t in run.trace)

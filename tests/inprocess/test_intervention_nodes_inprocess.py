@@ -212,6 +212,7 @@ def test_build_plan_edits_only_physical_tokens(width, pooled, am):
     clip = FakeClip(width, pooled, am)
     g = parse("a red ball in front of a small mirror")
     plan, pos, lpos = pb.build_plan(g, clip)
+    plan = plan.plan
     assert plan.encoder_width == width and plan.prompt_strength > 0
     c, c2 = pos[0][0], lpos[0][0]
     assert c2.shape == c.shape and torch.isfinite(c2).all()
@@ -244,7 +245,7 @@ def test_build_plan_bad_inputs_and_adapter():
             assert pooled.shape == (1, 768)
             return {"latent_strength": 7.0, "early_share": 0.5}
 
-    plan, _, _ = pb.build_plan(parse("a red ball in front of a small mirror"), clip, adapter=Adapter())
+    plan = pb.build_plan(parse("a red ball in front of a small mirror"), clip, adapter=Adapter())[0].plan
     assert plan.source == "adapter" and plan.latent_strength == 7.0 and plan.early_share == 0.5
 
     class WrongWidth(Adapter):
@@ -253,14 +254,14 @@ def test_build_plan_bad_inputs_and_adapter():
     with pytest.raises(PlanError, match="adapter"):
         pb.build_plan(parse("a red ball in front of a small mirror"), clip, adapter=WrongWidth())
     noop, pos, lpos = pb.build_plan(parse("a red ball"), clip)
-    assert noop.is_noop and torch.equal(pos[0][0], lpos[0][0])
+    assert noop.plan.is_noop and torch.equal(pos[0][0], lpos[0][0])
 
 
 def test_build_plan_adds_the_structure_phase_and_guider_and_patch_use_it_first():
     clip = FakeClip(768, 768)
     g = parse("a large purple cone close to the water and in the sand")
     plan, pos, lpos = pb.build_plan(g, clip)
-    assert plan.structure_prompt == "a large purple cone close to the water"
+    assert plan.plan.structure_prompt == "a large purple cone close to the water"
     assert isinstance(plan, cnd.PhasedPlan) and plan.counterfactual is None
     assert len(lpos) == 1 and not torch.equal(plan.structure[0][0], pos[0][0])   # the structure prompt's own
     assert cnd.phases_of(plan) == (plan.structure, None) and cnd.phases_of(plan.plan) == (None, None)
@@ -274,9 +275,9 @@ def test_build_plan_adds_the_structure_phase_and_guider_and_patch_use_it_first()
         gd = gdr.LinaCFGGuider(patcher(), p, lpos)
         gd.set_conds(pos, cond())
         assert gd.model_patcher.wrappers   # the guider samples the LINA-patched model
-        w = resolve_window(patcher(), p)
+        w = resolve_window(patcher(), p.plan)
         ms = patcher().get_model_object("model_sampling")
-        assert w.sigma_structure == pytest.approx(float(ms.percent_to_sigma(p.structure_share * w.beta)))
+        assert w.sigma_structure == pytest.approx(float(ms.percent_to_sigma(p.plan.structure_share * w.beta)))
         assert w.sigma_beta < w.sigma_structure < w.sigma_max
         # the patch swaps the positive for the structure prompt before sigma_structure, in both modes
         sigmas = (w.sigma_structure * 1.05, (w.sigma_structure + w.sigma_beta) / 2, w.sigma_beta * 0.5)
@@ -295,6 +296,7 @@ def test_prior_adapter_through_build_plan_and_another_encoder_is_refused(tmp_pat
     adapter = load_adapter(save_adapter(prior_adapter(pb.encoder_subspace(clip)), tmp_path / "a.safetensors"))
     plan_a, pos_a, lpos_a = pb.build_plan(g, clip, adapter=adapter)
     plan_p, pos_p, lpos_p = pb.build_plan(g, clip)
+    plan_a, plan_p = plan_a.plan, plan_p.plan
     assert plan_a.source == "adapter" and plan_p.source == "prior"
     for k in ("prompt_strength", "latent_strength", "latent_decay", "early_share", "structure_share"):
         assert getattr(plan_a, k) == pytest.approx(getattr(plan_p, k), abs=1e-4)
@@ -333,7 +335,7 @@ def test_counterfactual_negative_is_carried_and_swapped_only_in_its_share():
     clip = FakeClip(768, 768)
     g = parse("a large cube eats a small ball")
     plan, pos, lpos = pb.build_plan(g, clip, plan_changes={"counterfactual_share": 0.5, "mode": "substitute"})
-    assert plan.counterfactual_prompt == "a large ball eats a small cube"
+    assert plan.plan.counterfactual_prompt == "a large ball eats a small cube"
     assert plan.structure is None and len(plan.counterfactual) == 1 and len(lpos) == 1
     assert cnd.phases_of(plan) == (None, plan.counterfactual)
     off, _, _ = pb.build_plan(g, clip)                       # share 0 (the prior): nothing encoded, nothing carried
@@ -344,5 +346,5 @@ def test_counterfactual_negative_is_carried_and_swapped_only_in_its_share():
     sigmas = (w.sigma_counterfactual * 1.05, w.sigma_counterfactual * 0.95)
     assert positives_seen(mp.patch_model(patcher(), plan, lpos), sigmas, counterfactual=True,
                           which="negative") == ["reversed", "empty"]
-    whole = resolve_window(patcher(), plan.updated(counterfactual_share=1.0))
+    whole = resolve_window(patcher(), plan.plan.updated(counterfactual_share=1.0))
     assert whole.sigma_counterfactual == 0.0 and whole.in_counterfactual(1e-3)   # 1.0 = every step
