@@ -78,8 +78,8 @@ class PlanNode(io.ComfyNode):
             ],
             outputs=[
                 PlanType.Output("plan", tooltip="The plan, for LINA Guider, LINA Model Patch and LINA Causal Scheduler; "
-                                                "it also carries the encodings of the plan's structure prompt and "
-                                                "counterfactual negative, when it has them."),
+                                                "it also carries the encodings of the plan's structure prompt, "
+                                                "counterfactual negative and region prompts, when it has them."),
                 io.Conditioning.Output("positive", tooltip="The prompt encoded as CLIPTextEncode would (c)."),
                 io.Conditioning.Output("lina_positive", tooltip="The edited conditioning c' (same shape and keys as c)."),
                 io.String.Output("plan_json", tooltip="The plan as JSON (for API callers and for editing)."),

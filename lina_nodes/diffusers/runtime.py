@@ -50,6 +50,7 @@ import torch
 
 from ..errors import CSGError, LinaError
 from ..intervention import latent_guidance as lg
+from ..intervention import regions
 from ..intervention.conditioning_edit import LinaConditioning, build_conditioning
 from ..intervention.plan import PlanError
 from ..intervention.schedule import CausalSchedule, knee_for_family, reallocate
@@ -129,6 +130,7 @@ class Window:
     beta: float
     sigma_structure: float | None = None
     sigma_counterfactual: float | None = None   # 0.0: every step
+    sigma_region: float | None = None
 
 
 # ---- the run ----------------------------------------------------------------------------------------
@@ -151,6 +153,7 @@ class LinaRun:
         self.stats = {"denoiser_calls": 0, "extra_calls": 0, "matched_calls": 0, "dropped": 0}
         self._handles, self._sched_state, self._active = [], None, False
         self._inner, self._pending, self._carry, self._masks, self._snap = False, None, None, {}, None
+        self._region_pending = None
         self._log_sigmas = None
 
     @property
@@ -215,7 +218,7 @@ class LinaRun:
             sched.__dict__.clear()
             sched.__dict__.update(state)
             self._sched_state = None
-        self._masks, self._pending, self._carry = {}, None, None
+        self._masks, self._pending, self._carry, self._region_pending = {}, None, None, None
 
     # ---- window and schedule --------------------------------------------------------------------------
     def _on_set_timesteps(self, sched, mu):
@@ -235,7 +238,10 @@ class LinaRun:
         if self.conditioning.counterfactual is not None:
             share = plan.counterfactual_share
             sigma_c = 0.0 if share >= 1.0 else progress_to_sigma(sched, share, mu)
-        self.window = Window(sigma_max, sigma_beta, beta, sigma_s, sigma_c)
+        sigma_r = None
+        if self.conditioning.regions is not None:
+            sigma_r = progress_to_sigma(sched, plan.region_share * beta, mu)
+        self.window = Window(sigma_max, sigma_beta, beta, sigma_s, sigma_c, sigma_r)
         self.base_sigmas = sched.sigmas.detach().cpu().clone() if hasattr(sched, "sigmas") else None
         self.schedule = None
         if self.schedule_mode is False:
@@ -337,13 +343,48 @@ class LinaRun:
             return value[rows]
         return value
 
+    def _grid(self, kw: dict, shape) -> tuple[int, int]:
+        """The latent's (height, width) in cells: packed families read it from img_ids."""
+        if self.family.packed:
+            ids = kw["img_ids"].reshape(-1, 3)
+            return int(ids[:, 1].max()) + 1, int(ids[:, 2].max()) + 1
+        return int(shape[-2]), int(shape[-1])
+
+    def _region_masks(self, kw: dict, shape) -> list:
+        """One mask per region prompt, shaped to broadcast against a prediction of ``shape``."""
+        h, w = self._grid(kw, shape)
+        x = kw[self.family.sample_arg]
+        out = []
+        for r in self.plan.region_prompts:
+            m = regions.latent_mask(r.box, h, w, device=x.device, dtype=x.dtype)
+            out.append(m.reshape(1, h * w, 1) if self.family.packed else m.reshape((1,) * (len(shape) - 2) + (h, w)))
+        return out
+
+    def _regions(self, module, kw: dict, rows: list[int], out: torch.Tensor) -> torch.Tensor:
+        """The conditional rows' prediction with the region prompts composited in their boxes
+        (``intervention.regions.composite``; one extra denoiser call per region)."""
+        batch = out.shape[0]
+        sub = {k: self._take_rows(v, rows, batch, k) for k, v in kw.items()}
+        preds = []
+        for enc in self.conditioning.regions:
+            kw2 = self._swap(sub, list(range(len(rows))), enc[0])
+            self._inner = True
+            try:
+                o2 = module(**kw2)
+            finally:
+                self._inner = False
+            preds.append(o2[0] if isinstance(o2, tuple) else getattr(o2, "sample", o2))
+        new = out.clone()
+        new[rows] = regions.composite(out[rows], preds, self._region_masks(kw, out[rows].shape),
+                                      self.plan.region_strength)
+        return new
+
     def _mask(self, kw: dict, shape) -> torch.Tensor:
         x = kw[self.family.sample_arg]
         key = (tuple(shape), x.device, x.dtype)
         if key not in self._masks:
             if self.family.packed:
-                ids = kw["img_ids"].reshape(-1, 3)
-                h, w = int(ids[:, 1].max()) + 1, int(ids[:, 2].max()) + 1
+                h, w = self._grid(kw, shape)
                 m = lg.latent_mask(self.plan, (1, 1, h, w), self.user_mask, device=x.device, dtype=x.dtype)
                 m = m.reshape(1, h * w, 1)
             else:
@@ -365,7 +406,7 @@ class LinaRun:
         phase, lam = self._phase(sigma)
         self.trace.append({"sigma": sigma, "phase": phase, "lam": lam, "rows": rows,
                            "batch": int(ctx.shape[0]) if isinstance(ctx, torch.Tensor) else 0})
-        self._pending = None
+        self._pending = self._region_pending = None
         if phase == "add":
             self._pending = (kw, rows, lam, sigma)
         new = kw
@@ -377,14 +418,23 @@ class LinaRun:
         if others and w is not None and w.sigma_counterfactual is not None and sigma > w.sigma_counterfactual:
             new = self._swap(new, others, self.conditioning.counterfactual[0])   # the negative rows of CFG
             self.trace[-1]["counterfactual_rows"] = others
+        if rows and w is not None and w.sigma_region is not None and sigma > w.sigma_region:
+            self._region_pending = (new, rows)
+            self.trace[-1]["region_rows"] = rows
         return ((), new) if new is not kw else None
 
     def _post(self, module, args, kwargs, output):
-        if self._inner or self._pending is None:
+        if self._inner or (self._pending is None and self._region_pending is None):
             return None
+        raw = out = output[0] if isinstance(output, tuple) else getattr(output, "sample", output)
+        if self._region_pending is not None:
+            kw_r, rows_r = self._region_pending
+            self._region_pending = None
+            out = self._regions(module, kw_r, rows_r, out)
+            if self._pending is None:
+                return self._output(output, out)
         kw, rows, lam, sigma = self._pending
         self._pending = None
-        out = output[0] if isinstance(output, tuple) else getattr(output, "sample", output)
         batch = out.shape[0]
         new = out.clone()
         if rows:
@@ -411,8 +461,13 @@ class LinaRun:
         elif self._carry is not None and self._carry[0] == sigma and self._carry[1].shape == out.shape:
             new = new + self._carry[1]
             self._carry = None
-        else:
+        elif out is raw:
             return None
+        return self._output(output, new)
+
+    @staticmethod
+    def _output(output, new: torch.Tensor):
+        """``output`` (a tuple, an object with ``.sample`` or a tensor) with its prediction replaced by ``new``."""
         if isinstance(output, tuple):
             return (new,) + tuple(output[1:])
         if hasattr(output, "sample"):

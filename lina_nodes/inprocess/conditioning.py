@@ -4,6 +4,7 @@ phases explicitly.
 LINA Plan's ``lina_positive`` is c' alone, an ordinary CONDITIONING. The structure prompt's encoding (the
 first part of the early window) and the counterfactual negative's (its share of the run) travel in the plan
 output, a ``PhasedPlan``: the plan plus those two CONDITIONING lists (None when the plan has no such phase).
+The region prompts' encodings (masked to their CSG boxes) travel the same way.
 A plan given as JSON (an API caller, LINA Plan's override) has no phases. ``phases_of`` is the one reader.
 """
 from __future__ import annotations
@@ -22,21 +23,42 @@ class PhasedPlan:
     plan: LinaPlan
     structure: list | None = None        # the structure prompt's CONDITIONING
     counterfactual: list | None = None   # the counterfactual negative's CONDITIONING
+    regions: list | None = None          # one CONDITIONING per region prompt of the plan (same order)
 
     def updated(self, **changes) -> PhasedPlan:
         """The same phases with plan fields changed (validated)."""
         return replace(self, plan=self.plan.updated(**changes))
 
     def __repr__(self) -> str:   # short (a preview node prints it): the plan's JSON and which phases it carries
-        phases = [k for k in ("structure", "counterfactual") if getattr(self, k)]
+        phases = [k for k in ("structure", "counterfactual", "regions") if getattr(self, k)]
         return f"PhasedPlan(phases={phases}, plan={self.plan.to_json()})"
 
 
-def phases_of(plan) -> tuple[list | None, list | None]:
-    """(structure CONDITIONING, counterfactual CONDITIONING) a plan carries; (None, None) for a bare plan."""
+def phases_of(plan) -> tuple[list | None, list | None, list | None]:
+    """(structure, counterfactual, regions) CONDITIONING a plan carries; all None for a bare plan."""
     if isinstance(plan, PhasedPlan):
-        return plan.structure or None, plan.counterfactual or None
-    return None, None
+        return plan.structure or None, plan.counterfactual or None, plan.regions or None
+    return None, None, None
+
+
+
+def masked_regions(plan: LinaPlan, encodings: list | None) -> list | None:
+    """The region prompts' encodings as one CONDITIONING whose entries carry ConditioningSetMask's keys (mask of
+    the node's box, the plan's region strength as mask strength): ComfyUI's own masked-conditioning rule."""
+    from ..intervention.regions import MASK_CELLS, box_mask
+
+    if not encodings:
+        return None
+    if len(encodings) != len(plan.region_prompts):
+        raise PlanError(f"the plan has {len(plan.region_prompts)} region prompts but carries {len(encodings)} "
+                        "encodings.", field="plan.region_prompts",
+                        fix="rebuild the plan with LINA Plan instead of changing its region prompts afterwards.")
+    out = []
+    for r, cond in zip(plan.region_prompts, encodings):
+        mask = box_mask(r.box, MASK_CELLS, MASK_CELLS)[None]
+        out += [[t, {**d, "mask": mask, "mask_strength": plan.region_strength, "set_area_to_bounds": False}]
+                for t, d in cond]
+    return out
 
 
 def check_conditioning(cond, field: str) -> int:

@@ -11,8 +11,12 @@ Inside the plan's window on a clone of the MODEL:
   estimate outside the CSG layout boxes toward its background (``intervention.layout_focus``);
 * counterfactual negative (sigma above ``Window.sigma_counterfactual``, either mode): the same PREDICT_NOISE
   wrapper swaps the negative for the reversed-roles prompt (``intervention.counterfactual``; no extra
-  evaluation).
-The structure and counterfactual conditionings come with LINA Plan's plan output (``conditioning.PhasedPlan``).
+  evaluation);
+* region prompts (sigma above ``Window.sigma_region``, either mode): the same wrapper appends each CSG node's
+  phrase, masked to its layout box, to the positive (ComfyUI's ConditioningSetMask rule; one evaluation per
+  region and step; ``intervention.regions``).
+The structure, counterfactual and region conditionings come with LINA Plan's plan output
+(``conditioning.PhasedPlan``).
 A keyed OUTER_SAMPLE wrapper hands c' and those conditionings to whichever guider samples the model
 (KSampler, KSamplerAdvanced, SamplerCustom[Advanced]), so ComfyUI prepares them like any other cond.
 Nothing touches the single-slot ``sampler_cfg_function``, ``model_function_wrapper`` or
@@ -31,7 +35,7 @@ import torch
 from ..intervention import latent_guidance as lg
 from ..intervention import layout_focus as lf
 from ..intervention.plan import LinaPlan, as_plan
-from .conditioning import phases_of
+from .conditioning import masked_regions, phases_of
 from .sigmas import resolve_window
 
 
@@ -57,7 +61,7 @@ def patch_model(model, plan, lina_positive, user_mask=None, stats: dict | None =
     output (a ``PhasedPlan``: the structure and counterfactual phases come with it) or a bare ``LinaPlan``;
     ``lina_positive``: c'. ``stats``, when given, collects ``dropped``: non-finite guidance values replaced by
     plain CFG."""
-    structure, counter = phases_of(plan)
+    structure, counter, region_encs = phases_of(plan)
     plan = as_plan(plan)
     win = resolve_window(model, plan)
     m = model.clone()
@@ -66,18 +70,22 @@ def patch_model(model, plan, lina_positive, user_mask=None, stats: dict | None =
         win = replace(win, sigma_structure=None)
     if not counter:
         win = replace(win, sigma_counterfactual=None)
+    if not region_encs:
+        win = replace(win, sigma_region=None)
     if (plan.latent_strength == 0.0 and win.sigma_structure is None and win.sigma_layout is None
-            and win.sigma_counterfactual is None):
+            and win.sigma_counterfactual is None and win.sigma_region is None):
         return m  # documented no-op
     key = f"lina_{uuid.uuid4().hex[:12]}"
-    key_s, key_c = key + "_structure", key + "_counterfactual"
+    key_s, key_c, key_r = key + "_structure", key + "_counterfactual", key + "_regions"
     masker = LatentMasker(plan, user_mask)
     keeps: dict = {}
     stats = {} if stats is None else stats
     stats.setdefault("dropped", 0)
     converted = {key: comfy.sampler_helpers.convert_cond(full) if full else None,
                  key_s: comfy.sampler_helpers.convert_cond(structure) if win.sigma_structure is not None else None,
-                 key_c: comfy.sampler_helpers.convert_cond(counter) if win.sigma_counterfactual is not None else None}
+                 key_c: comfy.sampler_helpers.convert_cond(counter) if win.sigma_counterfactual is not None else None,
+                 key_r: comfy.sampler_helpers.convert_cond(masked_regions(plan, region_encs))
+                 if win.sigma_region is not None else None}
 
     def lam_of(sigma) -> float:
         return lg.lambda_at(sigma_of(sigma), win.sigma_max, win.sigma_beta, plan.latent_strength, plan.latent_decay)
@@ -112,13 +120,16 @@ def patch_model(model, plan, lina_positive, user_mask=None, stats: dict | None =
         pos = swap_for(timestep) if "positive" in conds else None
         if pos is not None and pos in conds:
             out["positive"] = conds[pos]
+        if "positive" in conds and key_r in conds and win.in_region(sigma_of(timestep)):
+            out["positive"] = out.get("positive", conds["positive"]) + conds[key_r]
         if "negative" in conds and key_c in conds and win.in_counterfactual(sigma_of(timestep)):
             out["negative"] = conds[key_c]
         return out
 
     def predict_noise(executor, x, timestep, model_options=None, seed=None):
         """Swap conds for this step: the positive for the structure prompt in the structure phase and for c' in
-        substitute mode; the negative for the counterfactual prompt in its share of the run."""
+        substitute mode, with the masked region prompts appended in their phase; the negative for the
+        counterfactual prompt in its share of the run."""
         conds = getattr(executor.class_obj, "conds", None)
         swaps = swaps_for(conds, timestep) if isinstance(conds, dict) else {}
         if not swaps:
@@ -131,7 +142,8 @@ def patch_model(model, plan, lina_positive, user_mask=None, stats: dict | None =
             conds.update(orig)
 
     m.add_wrapper_with_key(comfy.patcher_extension.WrappersMP.OUTER_SAMPLE, key, outer_sample)
-    if plan.mode == "substitute" or win.sigma_structure is not None or win.sigma_counterfactual is not None:
+    if (plan.mode == "substitute" or win.sigma_structure is not None or win.sigma_counterfactual is not None
+            or win.sigma_region is not None):
         m.add_wrapper_with_key(comfy.patcher_extension.WrappersMP.PREDICT_NOISE, key, predict_noise)
     def keep_for(x):
         k = (tuple(x.shape), x.device, x.dtype)

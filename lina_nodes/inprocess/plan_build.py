@@ -37,8 +37,9 @@ def encoder_subspace(clip):
 
 def build_plan(csg, clip, adapter=None, prompt_scale: float = 1.0, latent_scale: float = 1.0, mode: str = "",
                plan_json: str = "", plan_changes: dict | None = None):
-    """(plan, positive, lina_positive): the plan as a ``PhasedPlan`` (with the structure prompt's and the
-    counterfactual negative's encodings when it has those phases), c, and c'."""
+    """(plan, positive, lina_positive): the plan as a ``PhasedPlan`` (with the structure prompt's, the
+    counterfactual negative's and the region prompts' encodings when it has those phases), c, and c'."""
     lc = build_conditioning(csg, ClipIO(clip), adapter, prompt_scale, latent_scale, mode, plan_json, plan_changes)
     check_conditioning(lc.positive, "clip")
-    return PhasedPlan(lc.plan, lc.structure, lc.counterfactual), lc.positive, lc.edited
+    return (PhasedPlan(lc.plan, lc.structure, lc.counterfactual, lc.regions), lc.positive,
+            lc.edited)

@@ -9,6 +9,7 @@ import comfy.samplers
 import torch
 
 from ..errors import ScheduleError
+from ..intervention import regions
 from ..intervention.plan import LinaPlan, PlanError
 from ..intervention.schedule import (
     family_from_config_name,
@@ -54,13 +55,15 @@ class Window:
 
     ``sigma_structure`` ends the structure phase (progress ``structure_share * beta``), ``sigma_layout`` the
     layout focus (progress ``layout_share * beta``), ``sigma_counterfactual`` the counterfactual negative
-    (progress ``counterfactual_share`` of the whole run; 0.0 = every step); None without one."""
+    (progress ``counterfactual_share`` of the whole run; 0.0 = every step), ``sigma_region`` the region prompts
+    (progress ``region_share * beta``); None without one."""
     sigma_max: float
     sigma_beta: float
     beta: float
     sigma_structure: float | None = None
     sigma_layout: float | None = None
     sigma_counterfactual: float | None = None
+    sigma_region: float | None = None
 
     def in_structure(self, sigma: float) -> bool:
         return self.sigma_structure is not None and sigma > self.sigma_structure
@@ -70,6 +73,9 @@ class Window:
 
     def in_counterfactual(self, sigma: float) -> bool:
         return self.sigma_counterfactual is not None and sigma > self.sigma_counterfactual
+
+    def in_region(self, sigma: float) -> bool:
+        return self.sigma_region is not None and sigma > self.sigma_region
 
 
 def resolve_window(model, plan: LinaPlan) -> Window:
@@ -89,7 +95,8 @@ def resolve_window(model, plan: LinaPlan) -> Window:
     sigma_c = None
     if plan.counterfactual_prompt.strip() and plan.counterfactual_share > 0.0:
         sigma_c = 0.0 if plan.counterfactual_share >= 1.0 else float(ms.percent_to_sigma(plan.counterfactual_share))
-    return Window(sigma_max, sigma_beta, beta, sigma_s, sigma_l, sigma_c)
+    sigma_r = float(ms.percent_to_sigma(plan.region_share * beta)) if regions.active(plan) else None
+    return Window(sigma_max, sigma_beta, beta, sigma_s, sigma_l, sigma_c, sigma_r)
 
 
 def causal_sigmas(model, scheduler: str, steps: int, beta: float, rho: float, denoise: float):

@@ -2,12 +2,15 @@
 
 Each action is a set of plan-field changes applied on top of the training-free prior (``prior.py``), so it
 adapts to the prompt's own graph (its boxes, structure prompt, counterfactual text). All actions run in
-``substitute`` mode: none adds a model evaluation. A learned adapter (``adapter.py``) predicts, per
+``substitute`` mode (no add-mode evaluation; only the region prompts cost evaluations). A learned adapter (``adapter.py``) predicts, per
 prompt, which action scores best. Every value is checked against the plan's own ranges (``plan.RANGES``).
 
 Version "1" levers: the structure prompt (off / the whole window), the prompt edit (off: c' is the causal
 completion / strong), the layout focus (CSG boxes through 0.9 of the window), the counterfactual negative
 (reversed action roles for the whole run), a longer window, and the schedule alone (no conditioning edit).
+Version "2" adds the region prompts (each explicit object's phrase masked to its CSG box through 0.9 of the
+window, ``regions.py``): the one action that costs evaluations (one per region and step of its phase).
+An adapter stores its own actions, so files of an earlier version still load (``COMPATIBLE``).
 """
 from __future__ import annotations
 
@@ -15,9 +18,10 @@ from types import MappingProxyType
 
 from .plan import MODES, RANGES, PlanError
 
-ACTION_SPACE_VERSION = "1"
+ACTION_SPACE_VERSION = "2"
+COMPATIBLE = ("1", "2")   # action-space versions whose plan fields mean the same in this LINA
 
-_SUB = {"mode": "substitute"}   # every action's mode: no extra model evaluation
+_SUB = {"mode": "substitute"}   # every action's mode: no add-mode evaluation
 ACTIONS = MappingProxyType({name: {**_SUB, **changes} for name, changes in {
     "prior": {},
     "no_structure": {"structure_share": 0.0},
@@ -28,6 +32,7 @@ ACTIONS = MappingProxyType({name: {**_SUB, **changes} for name, changes in {
     "counterfactual": {"counterfactual_share": 1.0},
     "window_long": {"window_end": 0.6},
     "schedule_only": {"latent_strength": 0.0, "structure_share": 0.0},
+    "regions": {"region_strength": 4.0, "region_share": 0.9},
 }.items()})
 
 

@@ -32,7 +32,7 @@ import torch
 
 from ..csg.model import CSG
 from ..errors import LinaError
-from .action_space import ACTION_SPACE_VERSION, check_actions
+from .action_space import ACTION_SPACE_VERSION, COMPATIBLE, check_actions
 from .plan import PlanError
 from .prior import W_IMPLIED, node_weights, plan_hop
 from .structure import structure_plan
@@ -273,9 +273,9 @@ def load_adapter(path) -> LinaAdapter:
     if got != FEATURES:
         raise AdapterError(f"{p}: features {got} do not match this LINA's {list(FEATURES)}.", field="adapter.features",
                            fix="re-export the adapter with this version of LINA.")
-    if meta.get("action_space") != ACTION_SPACE_VERSION:
-        raise AdapterError(f"{p}: action space version {meta.get('action_space')!r}, this LINA has "
-                           f"{ACTION_SPACE_VERSION!r}.", field="adapter.action_space",
+    if meta.get("action_space") not in COMPATIBLE:
+        raise AdapterError(f"{p}: action space version {meta.get('action_space')!r}, this LINA reads "
+                           f"{', '.join(COMPATIBLE)}.", field="adapter.action_space",
                            fix="retrain the adapter with `lina adapter train` on this version.")
     try:
         raw = json.loads(meta.get("actions", "null"))

@@ -7,7 +7,8 @@ pooled or None) and one for the host's own conditioning list (``conditioning``: 
 
 ``build_conditioning`` returns ``LinaConditioning``: the plan, the prompt's conditioning c, the edited
 conditioning c' (same entries and keys, tokens moved along the physics subspace on the CSG-aligned
-tokens), and the structure prompt's conditioning for the first part of the early window (or None).
+tokens), the structure prompt's conditioning for the first part of the early window, the counterfactual
+negative's and one conditioning per region prompt (each None when the plan has no such phase).
 """
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ import torch
 from ..csg.causal_prompt import causal_prompt as render_causal_prompt
 from ..csg.model import CSG, as_csg
 from ..errors import CSGError, LinaError
+from . import regions
 from .plan import RANGES, LinaPlan, PlanError, as_plan, check_encoder_width
 from .prior import prior_plan
 from .prompt_edit import aligned_targets, edit_pooled, edit_tokens
@@ -44,6 +46,7 @@ class LinaConditioning:
     edited: list             # c'
     structure: list | None   # the structure prompt's conditioning, or None
     counterfactual: list | None = None   # the counterfactual negative's conditioning, or None
+    regions: list | None = None   # one conditioning per plan.region_prompts entry (same order), or None
 
 
 def conditioning_width(cond: list, field: str) -> int:
@@ -127,6 +130,20 @@ def _phase_conditioning(enc: TextEncoderIO, plan: LinaPlan, phase: str, width: i
     return cond
 
 
+def _region_conditioning(enc: TextEncoderIO, plan: LinaPlan, width: int) -> list | None:
+    """One encoding per region prompt when the plan's region phase is on (``regions.py``)."""
+    if not regions.active(plan):
+        return None
+    out = []
+    for i, r in enumerate(plan.region_prompts):
+        cond = enc.conditioning(r.text)
+        if conditioning_width(cond, f"plan.region_prompts[{i}].text") != width:
+            raise PlanError("the region prompt encodes to another width than the prompt.",
+                            field=f"plan.region_prompts[{i}].text")
+        out.append(cond)
+    return out
+
+
 def build_conditioning(csg, enc: TextEncoderIO, adapter=None, prompt_scale: float = 1.0, latent_scale: float = 1.0,
                        mode: str = "", plan_json: str = "", plan_changes: dict | None = None) -> LinaConditioning:
     """Plan, c, c' and the structure prompt's conditioning for a CSG on a host's text encoder.
@@ -158,7 +175,7 @@ def build_conditioning(csg, enc: TextEncoderIO, adapter=None, prompt_scale: floa
     plan = plan.updated(notes=tuple(plan.notes) + tuple(notes))
     structure = _phase_conditioning(enc, plan, "structure", width)
     counterfactual = _phase_conditioning(enc, plan, "counterfactual", width)
-    return LinaConditioning(plan, positive, edited, structure, counterfactual)
+    return LinaConditioning(plan, positive, edited, structure, counterfactual, _region_conditioning(enc, plan, width))
 
 
 def encoder_io(tokenize: Callable[[str], dict], encode, conditioning, encoder_id: str) -> TextEncoderIO:

@@ -25,6 +25,10 @@ Fields (see docs/interventions.md):
   counterfactual_prompt  the prompt with each action's roles reversed ("" = none; ``counterfactual.py``)
   counterfactual_share   share of denoising progress, from the start, in which classifier-free guidance uses
                    the counterfactual prompt as its negative (0 = off, 1 = the whole run)  [0, 1]
+  region_prompts   per-node masked conditioning: [{"node": id, "text": phrase, "box": [x0, y0, x1, y1]}]
+                   (``regions.py``; at most 8)
+  region_strength  mask strength of each region prompt inside its box (0 = off)         [0, 4]
+  region_share     share of the early window (in denoising progress) the region prompts act in  [0, 0.95]
 """
 from __future__ import annotations
 
@@ -37,6 +41,7 @@ from ..errors import LinaError
 
 PLAN_VERSION = "1.0"
 MODES = ("add", "substitute")
+MAX_REGION_PROMPTS = 8   # each costs a model evaluation per step of the region phase
 MAX_REGIONS = 512   # boxes per plan (a CSG holds at most 2,000 nodes; masks cost time per box)
 RANGES = {  # every bounded plan field: (lo, hi); the one home of these ranges
     "prompt_strength": (0.0, 4.0),
@@ -49,6 +54,8 @@ RANGES = {  # every bounded plan field: (lo, hi); the one home of these ranges
     "layout_strength": (0.0, 1.0),
     "layout_share": (0.0, 0.95),
     "counterfactual_share": (0.0, 1.0),
+    "region_strength": (0.0, 4.0),
+    "region_share": (0.0, 0.95),
 }
 
 
@@ -64,6 +71,16 @@ class Region:
 
     def to_dict(self) -> dict:
         return {"node": self.node, "box": [float(v) for v in self.box], "weight": float(self.weight)}
+
+
+@dataclass(frozen=True)
+class RegionPrompt:
+    node: str
+    text: str
+    box: tuple
+
+    def to_dict(self) -> dict:
+        return {"node": self.node, "text": self.text, "box": [float(v) for v in self.box]}
 
 
 @dataclass(frozen=True)
@@ -85,6 +102,9 @@ class LinaPlan:
     layout_boxes: tuple = ()
     counterfactual_prompt: str = ""
     counterfactual_share: float = 0.0
+    region_prompts: tuple = ()
+    region_strength: float = 0.0
+    region_share: float = 0.0
     source: str = "prior"
     prompt: str = ""
     causal_prompt: str = ""
@@ -100,6 +120,9 @@ class LinaPlan:
         for key in ("regions", "layout_boxes"):
             if key in changes:
                 changes[key] = tuple(r if isinstance(r, Region) else _region(r, key) for r in changes[key])
+        if "region_prompts" in changes:
+            changes["region_prompts"] = tuple(_region_prompt(r, f"region_prompts[{i}]")
+                                              for i, r in enumerate(changes["region_prompts"]))
         return validate(replace(self, **changes))
 
     # ---- JSON ----------------------------------------------------------------------------
@@ -107,6 +130,7 @@ class LinaPlan:
         d = asdict(self)
         d["regions"] = [r.to_dict() for r in self.regions]
         d["layout_boxes"] = [r.to_dict() for r in self.layout_boxes]
+        d["region_prompts"] = [r.to_dict() for r in self.region_prompts]
         d["notes"] = list(self.notes)
         d["token_weights"] = {str(k): float(v) for k, v in self.token_weights.items()}
         return d
@@ -131,6 +155,10 @@ class LinaPlan:
         kw = dict(d)
         for key in ("regions", "layout_boxes"):
             kw[key] = tuple(_region(r, f"plan.{key}[{i}]") for i, r in enumerate(d.get(key) or []))
+        rp = d.get("region_prompts") or []
+        if not isinstance(rp, (list, tuple)):
+            raise PlanError("expected a list of {\"node\", \"text\", \"box\"} objects.", field="plan.region_prompts")
+        kw["region_prompts"] = tuple(_region_prompt(r, f"plan.region_prompts[{i}]") for i, r in enumerate(rp))
         kw["notes"] = tuple(str(n) for n in (d.get("notes") or []))
         tw = d.get("token_weights") or {}
         if not isinstance(tw, dict):
@@ -160,17 +188,32 @@ def _region(r: Any, where: str) -> Region:
         return r
     if not isinstance(r, dict) or "box" not in r:
         raise PlanError("expected {\"node\": id, \"box\": [x0, y0, x1, y1], \"weight\": w}.", field=where)
-    box = r["box"]
+    b = _box(r["box"], where)
+    w = _finite(f"{where}.weight", r.get("weight", 1.0))
+    if not 0.0 <= w <= 1.0:
+        raise PlanError(f"weight must be in [0, 1], got {w}.", field=f"{where}.weight")
+    return Region(node=str(r.get("node", "")), box=b, weight=w)
+
+
+def _box(box: Any, where: str) -> tuple:
     if not isinstance(box, (list, tuple)) or len(box) != 4:
         raise PlanError(f"box must be 4 numbers [x0, y0, x1, y1], got {box!r}.", field=f"{where}.box")
     b = tuple(_finite(f"{where}.box", v) for v in box)
     if not (0.0 <= b[0] < b[2] <= 1.0 and 0.0 <= b[1] < b[3] <= 1.0):
         raise PlanError(f"box {list(b)} must satisfy 0 <= x0 < x1 <= 1 and 0 <= y0 < y1 <= 1.",
                         field=f"{where}.box", fix="use normalised image coordinates, origin top-left.")
-    w = _finite(f"{where}.weight", r.get("weight", 1.0))
-    if not 0.0 <= w <= 1.0:
-        raise PlanError(f"weight must be in [0, 1], got {w}.", field=f"{where}.weight")
-    return Region(node=str(r.get("node", "")), box=b, weight=w)
+    return b
+
+
+def _region_prompt(r: Any, where: str) -> RegionPrompt:
+    if isinstance(r, RegionPrompt):
+        r = r.to_dict()
+    if not isinstance(r, dict) or "box" not in r or "text" not in r:
+        raise PlanError("expected {\"node\": id, \"text\": phrase, \"box\": [x0, y0, x1, y1]}.", field=where)
+    if not isinstance(r["text"], str) or not r["text"].strip():
+        raise PlanError(f"text must be a non-empty string, got {r['text']!r}.", field=f"{where}.text",
+                        fix="give the node's phrase, e.g. \"a red ball\".")
+    return RegionPrompt(node=str(r.get("node", "")), text=r["text"], box=_box(r["box"], where))
 
 
 def validate(plan: LinaPlan) -> LinaPlan:
@@ -198,9 +241,13 @@ def validate(plan: LinaPlan) -> LinaPlan:
         if len(getattr(plan, key)) > MAX_REGIONS:
             raise PlanError(f"has {len(getattr(plan, key))} entries; at most {MAX_REGIONS}.", field=f"plan.{key}",
                             fix="merge boxes, or keep the ones of the nodes that matter.")
+    if len(plan.region_prompts) > MAX_REGION_PROMPTS:
+        raise PlanError(f"has {len(plan.region_prompts)} entries; at most {MAX_REGION_PROMPTS}.",
+                        field="plan.region_prompts", fix="keep the nodes whose placement matters most.")
+    rps = tuple(_region_prompt(r, f"plan.region_prompts[{i}]") for i, r in enumerate(plan.region_prompts))
     regions = tuple(_region(r, f"plan.regions[{i}]") for i, r in enumerate(plan.regions))
     boxes = tuple(_region(r, f"plan.layout_boxes[{i}]") for i, r in enumerate(plan.layout_boxes))
-    return replace(plan, token_weights=tw, regions=regions, layout_boxes=boxes, **vals)
+    return replace(plan, token_weights=tw, regions=regions, layout_boxes=boxes, region_prompts=rps, **vals)
 
 
 def as_plan(value: Any, field: str = "plan") -> LinaPlan:

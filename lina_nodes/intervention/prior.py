@@ -22,6 +22,8 @@ Rules (every number below is a prior, to be replaced by an adapter's prediction 
   mirror"); the smaller share when both apply; otherwise the share is 0.
 * Counterfactual negative (``counterfactual.py``): the text with each action's roles reversed is filled in,
   but its share is 0 in the prior: a learned adapter decides where guiding away from it helps.
+* Region prompts (``regions.py``): each explicit object's phrase and box is filled in, with strength 0 in the
+  prior (each region costs an evaluation per step of its phase): a learned adapter decides where it helps.
 """
 from __future__ import annotations
 
@@ -31,6 +33,7 @@ from ..intervention.schedule import DEFAULT_RHO
 from .counterfactual import counterfactual_prompt
 from .layout_focus import layout_boxes
 from .plan import LinaPlan, Region, validate
+from .regions import region_prompts
 from .structure import structure_plan
 
 W_IMPLIED = 1.0
@@ -104,6 +107,7 @@ def prior_plan(g: CSG, causal_prompt: str = "") -> LinaPlan:
         structure_share=share,
         layout_boxes=layout_boxes(g),
         counterfactual_prompt=counterfactual_prompt(g),
+        region_prompts=region_prompts(g),
         prompt=g.prompt,
         causal_prompt=causal_prompt,
         notes=tuple(notes),

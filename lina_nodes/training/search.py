@@ -4,7 +4,9 @@ Every item of the pool is sampled with every action (``seeds`` seeds each) and j
 equals an earlier action's for that prompt (``runner.plan_key``) reuse its images' scores instead of
 sampling again. One item is the unit of work and of checkpointing: its rows are appended to
 ``rows.jsonl`` (one JSON object per action and seed) when the whole item is done, so a stopped run resumes
-with ``resume=True`` and loses at most the items in flight. Items run in ``workers`` processes
+with ``resume=True`` and loses at most the items in flight. A resumed run may also extend the action space
+(the old actions kept, with the same settings): only the (action, seed) rows an item lacks are sampled, with the
+same per-item seeds, so the rows equal those of a run that searched the whole space at once. Items run in ``workers`` processes
 (multiprocessing, spawn); under a multi-process launcher (``accelerate launch`` / ``torchrun``: ``RANK`` and
 ``WORLD_SIZE`` set) each process takes every WORLD_SIZE-th item and writes ``rows-rank{RANK}.jsonl``.
 """
@@ -37,13 +39,15 @@ def _init(cfg_json: str) -> None:
                   judge=load_object(cfg.judge, "config.judge"))
 
 
-def search_item(i: int) -> list[dict]:
-    """All rows of item ``i`` (needs ``_init``)."""
+def search_item(i: int, have=()) -> list[dict]:
+    """The rows of item ``i`` (needs ``_init``), but those of the (action, k) pairs in ``have``."""
     cfg, item, runner, judge = _STATE["cfg"], _STATE["items"][i], _STATE["runner"], _STATE["judge"]
-    rows, seen = [], {}
+    rows, seen, have = [], {}, set(map(tuple, have))
     for name, changes in cfg.actions.items():
         key = runner.plan_key(item["prompt"], changes)
         for k in range(cfg.seeds):
+            if (name, k) in have:
+                continue
             seed = search_seed(cfg, i, k)
             if (key, k) in seen:
                 score, nfe, same = *seen[(key, k)][:2], seen[(key, k)][2]
@@ -56,9 +60,10 @@ def search_item(i: int) -> list[dict]:
     return rows
 
 
-def _call(i: int):
+def _call(task):
+    i, have = task
     try:
-        return i, search_item(i), None
+        return i, search_item(i, have), None
     except TrainError as e:   # re-raised in the parent with the same text
         return i, None, str(e)
 
@@ -80,12 +85,25 @@ def read_rows(out: Path) -> list[dict]:
     return rows
 
 
+def done_pairs(rows: list[dict], cfg: TrainConfig) -> dict:
+    """{item key: {(action, k) rows present}} for the config's actions and seeds."""
+    out: dict = {}
+    for r in rows:
+        if r.get("action") in cfg.actions and 0 <= int(r.get("k", -1)) < cfg.seeds:
+            out.setdefault(r["key"], set()).add((r["action"], int(r["k"])))
+    return out
+
+
 def complete_keys(rows: list[dict], cfg: TrainConfig) -> set:
     want = len(cfg.actions) * cfg.seeds
-    count: dict = {}
-    for r in rows:
-        count[r["key"]] = count.get(r["key"], 0) + 1
-    return {k for k, n in count.items() if n >= want}
+    return {k for k, pairs in done_pairs(rows, cfg).items() if len(pairs) >= want}
+
+
+def _same_run(old: TrainConfig, cfg: TrainConfig) -> bool:
+    """A resumable config: the same pool, seeds, judge and runner; the old actions kept with the same settings."""
+    kept = all(cfg.actions.get(n) == ch for n, ch in old.actions.items())
+    return kept and (old.pools, old.exclude, old.seeds, old.seed, old.judge, old.runner_args) == \
+        (cfg.pools, cfg.exclude, cfg.seeds, cfg.seed, cfg.judge, cfg.runner_args)
 
 
 def run_search(cfg: TrainConfig, out, resume: bool = False, progress: bool = True, log=print) -> dict:
@@ -98,15 +116,20 @@ def run_search(cfg: TrainConfig, out, resume: bool = False, progress: bool = Tru
                          fix="pass --resume to continue it, or choose another --out.")
     if cfg_file.exists():
         old = TrainConfig.from_dict(json.loads(cfg_file.read_text()))
-        if (old.pools, old.exclude, old.actions, old.seeds, old.seed, old.judge, old.runner_args) != \
-                (cfg.pools, cfg.exclude, cfg.actions, cfg.seeds, cfg.seed, cfg.judge, cfg.runner_args):
+        if not _same_run(old, cfg):
             raise TrainError(f"{out} was started with another pool, action space, seeds, judge or runner.",
-                             field="config", fix="resume with the same config (see config.json there).")
+                             field="config", fix="resume with the same config (see config.json there); a resumed "
+                                                 "run may only add actions.")
+        added = sorted(set(cfg.actions) - set(old.actions))
+        if added:
+            log(f"extending the action space by {', '.join(added)}: only the missing rows are searched")
     cfg_file.write_text(cfg.to_json())
     items, dropped = build_items(cfg.pools, cfg.exclude)
     rank, world = int(os.environ.get("RANK", "0")), int(os.environ.get("WORLD_SIZE", "1"))
+    pairs = done_pairs(read_rows(out), cfg)
     done = complete_keys(read_rows(out), cfg)
-    todo = [i for i, it in enumerate(items) if i % world == rank and it["key"] not in done]
+    todo = [(i, sorted(pairs.get(it["key"], ()))) for i, it in enumerate(items)
+            if i % world == rank and it["key"] not in done]
     log(f"{len(items)} items ({dropped} pool prompts dropped: equal to an excluded evaluation prompt), "
         f"{len(done)} done, {len(todo)} to search with {cfg.workers} worker(s)")
     t0 = time.perf_counter()
@@ -125,8 +148,8 @@ def run_search(cfg: TrainConfig, out, resume: bool = False, progress: bool = Tru
 
         if cfg.workers == 1 or len(todo) <= 1:
             _init(cfg.to_json())
-            for i in todo:
-                write(search_item(i))
+            for i, have in todo:
+                write(search_item(i, have))
         else:
             import multiprocessing as mp
 

@@ -120,6 +120,29 @@ def test_bad_judge_stops_training_and_resume_keeps_completed_prompts(tmp_path, m
     assert not set(resampled) & {it["prompt"] for it in build_items([POOL])[0] if it["key"] in kept}
 
 
+def test_resume_extends_the_action_space_with_the_rows_of_a_whole_search(tmp_path, monkeypatch):
+    """A resumed run may add actions: only the missing rows are sampled, and the rows equal a run that searched
+    the whole space at once; changing a kept action's settings is refused."""
+    small = config()
+    wide = dict(small.actions, window_long={"mode": "substitute", "window_end": 0.6})
+    train(small, tmp_path / "ext", progress=False, log=lambda *a: None)
+    calls = tmp_path / "calls.txt"
+    monkeypatch.setenv("LINA_FAKE_CALLS", str(calls))
+    logs = []
+    rep = train(config(actions=wide), tmp_path / "ext", resume=True, progress=False, log=logs.append)
+    assert any("extending the action space by window_long" in str(m) for m in logs)
+    assert rep["search"]["searched"] == 9 and len(calls.read_text().splitlines()) <= 9   # one action, one seed each
+    monkeypatch.delenv("LINA_FAKE_CALLS")
+    train(config(actions=wide), tmp_path / "whole", progress=False, log=lambda *a: None)
+    key = lambda r: (r["key"], r["action"], r["k"])   # noqa: E731
+    ext = sorted(read_rows(tmp_path / "ext"), key=key)
+    whole = sorted(read_rows(tmp_path / "whole"), key=key)
+    assert [(key(r), r["score"], r["seed"]) for r in ext] == [(key(r), r["score"], r["seed"]) for r in whole]
+    changed = dict(wide, counterfactual={"mode": "substitute", "counterfactual_share": 0.5})
+    with pytest.raises(TrainError, match="may only add actions"):
+        train(config(actions=changed), tmp_path / "ext", resume=True, progress=False, log=lambda *a: None)
+
+
 def test_fit_merges_runs_of_other_seeds_only(tmp_path):
     from lina_nodes.training.train import fit_adapter, merged_rows
 

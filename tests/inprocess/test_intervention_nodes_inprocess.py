@@ -115,13 +115,14 @@ def test_post_cfg_without_guider_is_a_noop(monkeypatch):
     assert out is d
 
 
-def positives_seen(patched, sigmas, structure=False, counterfactual=False, which="positive") -> list:
+def positives_seen(patched, sigmas, structure=False, counterfactual=False, which="positive", regions=False) -> list:
     """Run the patch's PREDICT_NOISE wrapper at each sigma over a fake guider whose conds are labels; return
     the cond ``which`` the sampler saw each time (and check every cond is restored after)."""
     key, (fn,) = next(iter(patched.wrappers[comfy.patcher_extension.WrappersMP.PREDICT_NOISE].items()))
     conds = {"positive": "c", "negative": "empty", key: "c_prime",
              **({key + "_structure": "structure"} if structure else {}),
-             **({key + "_counterfactual": "reversed"} if counterfactual else {})}
+             **({key + "_counterfactual": "reversed"} if counterfactual else {}),
+             **({key + "_regions": "+regions"} if regions else {})}
     seen = []
 
     class Exec:
@@ -264,7 +265,7 @@ def test_build_plan_adds_the_structure_phase_and_guider_and_patch_use_it_first()
     assert plan.plan.structure_prompt == "a large purple cone close to the water"
     assert isinstance(plan, cnd.PhasedPlan) and plan.counterfactual is None
     assert len(lpos) == 1 and not torch.equal(plan.structure[0][0], pos[0][0])   # the structure prompt's own
-    assert cnd.phases_of(plan) == (plan.structure, None) and cnd.phases_of(plan.plan) == (None, None)
+    assert cnd.phases_of(plan) == (plan.structure, None, None) and cnd.phases_of(plan.plan) == (None, None, None)
     assert "lina_phase" not in lpos[0][1]                     # c' is an ordinary CONDITIONING, no tags
     plan2, _, lpos2 = pb.build_plan(parse("a red ball in front of a small mirror"), clip)
     assert plan2.structure is None and len(lpos2) == 1         # nothing deferred: c' alone, as before
@@ -337,7 +338,7 @@ def test_counterfactual_negative_is_carried_and_swapped_only_in_its_share():
     plan, pos, lpos = pb.build_plan(g, clip, plan_changes={"counterfactual_share": 0.5, "mode": "substitute"})
     assert plan.plan.counterfactual_prompt == "a large ball eats a small cube"
     assert plan.structure is None and len(plan.counterfactual) == 1 and len(lpos) == 1
-    assert cnd.phases_of(plan) == (None, plan.counterfactual)
+    assert cnd.phases_of(plan) == (None, plan.counterfactual, None)
     off, _, _ = pb.build_plan(g, clip)                       # share 0 (the prior): nothing encoded, nothing carried
     assert off.counterfactual is None
     assert not mp.patch_model(patcher(), off.plan.updated(mode="substitute", latent_strength=0.0), lpos).wrappers
@@ -348,3 +349,24 @@ def test_counterfactual_negative_is_carried_and_swapped_only_in_its_share():
                           which="negative") == ["reversed", "empty"]
     whole = resolve_window(patcher(), plan.plan.updated(counterfactual_share=1.0))
     assert whole.sigma_counterfactual == 0.0 and whole.in_counterfactual(1e-3)   # 1.0 = every step
+
+
+def test_region_prompts_are_carried_masked_and_appended_only_in_their_share():
+    clip = FakeClip(768, 768)
+    g = parse("a large cube eats a small ball")
+    changes = {"region_strength": 2.0, "region_share": 0.5, "mode": "substitute"}
+    plan, pos, lpos = pb.build_plan(g, clip, plan_changes=changes)
+    assert [r.text for r in plan.plan.region_prompts] == ["a large cube", "a small ball"]
+    assert len(plan.regions) == 2 and cnd.phases_of(plan)[2] is plan.regions
+    masked = cnd.masked_regions(plan.plan, plan.regions)
+    assert [d["mask_strength"] for _, d in masked] == [2.0, 2.0]
+    assert all(d["mask"].shape == (1, 128, 128) and 0 < float(d["mask"].mean()) < 0.5 for _, d in masked)
+    assert not torch.equal(masked[0][1]["mask"], masked[1][1]["mask"])      # each phrase its own box
+    off, _, _ = pb.build_plan(g, clip)                                         # the prior: strength 0, nothing carried
+    assert off.regions is None and off.plan.region_prompts == plan.plan.region_prompts
+    w = resolve_window(patcher(), plan.plan)
+    sigmas = (w.sigma_region * 1.05, w.sigma_region * 0.95, 0.1)
+    assert positives_seen(mp.patch_model(patcher(), plan, lpos), sigmas, regions=True) == \
+        ["c_prime+regions", "c_prime", "c"]
+    with pytest.raises(LinaError, match="region prompts"):
+        cnd.masked_regions(plan.plan.updated(region_prompts=plan.plan.region_prompts[:1]), plan.regions)

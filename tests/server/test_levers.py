@@ -1,5 +1,5 @@
 """The adapter's levers in a real ComfyUI server on the tiny SD1.5, SD3 and Wan stand-ins: the counterfactual
-negative and the layout focus, each alone in a substitute-mode plan given to LINA Plan's override_json, act
+negative, the layout focus and the region prompts, each alone in a substitute-mode plan given to LINA Plan's override_json, act
 (the latent differs from CFGGuider's on the same schedule and seed), stay finite, and a plan whose lever is
 off is CFGGuider exactly."""
 from __future__ import annotations
@@ -14,6 +14,7 @@ PROMPT = "a large red cube eats a small blue ball"
 LEVERS = {
     "counterfactual": {"counterfactual_share": 1.0},
     "layout_focus": {"layout_strength": 1.0, "layout_share": 0.9},
+    "regions": {"region_strength": 2.0, "region_share": 0.9},
 }
 
 
@@ -28,6 +29,7 @@ def prior_plan_json(comfy, family) -> dict:
 def test_each_lever_acts_alone_and_is_a_noop_when_off(comfy, family):
     plan = prior_plan_json(comfy, family)
     assert plan["counterfactual_prompt"] == "a large red ball eats a small blue cube" and plan["layout_boxes"]
+    assert [r["text"] for r in plan["region_prompts"]] == ["a large red cube", "a small blue ball"]
     off = {**plan, "mode": "substitute", "latent_strength": 0.0, "structure_share": 0.0, "notes": []}
     steps = 3 if family == "wan" else 4
     kw = {"prompt": PROMPT, "mode": "substitute"}
