@@ -230,6 +230,7 @@ class Chunker:
         words, j = self._read_head(np, toks, i, j, n)
         if not words:
             return None
+        words = self._possessor(np, toks, i, words)
         self._name(np, words)
         if depth >= MAX_DEPTH:
             return np, j
@@ -238,6 +239,19 @@ class Chunker:
             if inner is not None:
                 return inner
         return np, self._read_complement(np, toks, j, n, depth)
+
+    def _possessor(self, np: NP, toks: list[Tok], i: int, words: list[str]) -> list[str]:
+        """"a turtle's back", "an astronaut's shoulders": the owner before "'s" is an entity of its own
+        (``np.extra["possessor"]``); the head is what follows. Returns the head words."""
+        k = next((x for x, w in enumerate(words[:-1]) if w.endswith("'s") and len(w) > 2), None)
+        if k is None:
+            return words
+        owner = NP(name="", start=np.start, end=np.start)
+        self._name(owner, words[:k] + [words[k][:-2]])
+        at = next((t for t in toks[i:] if t.text == words[k]), None)
+        owner.end = at.end - 2 if at is not None else np.end
+        np.extra["possessor"] = owner
+        return words[k + 1:]
 
     def _members(self, np: NP, toks: list[Tok], k: int, depth: int):
         """"a flock of geese", "a pile of cash", "slices of avocado": the entity is what the collective counts."""
@@ -499,7 +513,11 @@ class Chunker:
             return False
         if nxt in ("of", "full", "filled") or self.fill_at(toks, j + 1):
             return True
-        return self.closed(nxt) or self.verb(nxt) is not None and nxt not in self.kb.kind_of
+        v = self.verb(nxt)
+        if v is not None and v[1] == "base" and j > 0 and (toks[j - 1].text in self.kb.determiners
+                                                           or self.is_modifier(toks[j - 1].text)):
+            return False                                  # "the silver watch": a noun after "the silver"
+        return self.closed(nxt) or v is not None and nxt not in self.kb.kind_of
 
     @staticmethod
     def _mods(np: NP) -> bool:

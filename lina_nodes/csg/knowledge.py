@@ -74,8 +74,8 @@ class Knowledge:
             return False
         if name in names or kind in self.trait_kinds.get(trait, ()):
             return True
-        if " " in name and name.rsplit(" ", 1)[1] in names:
-            return True
+        if " " in name and name.rsplit(" ", 1)[1] in names and name not in self.kind_of:
+            return True           # "a desk lamp" is a lamp; "a traffic light", listed as an object, is no light
         if trait == "reflective" and material and kind == "surface" \
                 and material in self.traits.get("reflective_materials", ()):
             return True

@@ -108,6 +108,10 @@ class _Builder:
                 node["physics"]["of"] = owner
         self.nodes.append(node)
         self.by_id[node["id"]] = node
+        if "possessor" in np.extra:        # "a turtle's back": the turtle is in the scene, the back is its own
+            owner = self.entity(np.extra["possessor"])
+            if owner:
+                self.edge(owner, node["id"], "action", "has")
         if name not in IMPLIED_NAMES and not np.negated:
             self.last = node["id"]
         if np.contents is not None:
@@ -386,6 +390,8 @@ class _Sentence:
         obj, j = self.np_id(j)
         if not obj:
             return j
+        if self.wears(rel, obj):
+            return j
         self.prev_rel, self.prev_place = rel, place
         if self.places_the_mount(i, prev_objs):
             self.link(prev_objs, [obj], "spatial", rel)
@@ -399,6 +405,16 @@ class _Sentence:
         else:
             self.relate(rel, [obj], place=place)
         return j
+
+    def wears(self, rel: str, obj: str) -> bool:
+        """"a frog in a leather jacket ... standing on a boulder": a garment after "in" is worn (an action edge);
+        the wearer stays the subject and the last object, so what follows places the wearer, not the garment."""
+        node = self.b.by_id[obj]
+        if rel != "in" or not self.subjects or not self.b.kb.has_trait(node["name"], node["kind"], "garment"):
+            return False
+        self.link(self.subjects, [obj], "action", "wears")
+        self.last_obj = list(self.subjects)
+        return True
 
     def owner_of_its_edge(self, j: int) -> str | None:
         """For "its edge" / "its corner" (a possessive, no colour or count of its own): the entity "its" names,
