@@ -9,7 +9,8 @@ judge): OOD prompts 0-99 x seeds 0-1, OOD prompts 100-199 x seed 0, ID prompts 0
 ``--loro RUN`` also evaluates each ``RUN/adapter_holdout_<rule>.safetensors`` on the OOD 0-199 seed-0 images
 of the rule it never saw, against the prior on the same images. Rows are cached per variant in
 ``--out/rows-<variant>.jsonl`` (resumable; run variants in parallel processes with ``--variants``); the table
-is printed from whatever the cache holds. Paired bootstrap 95% intervals (10,000 resamples, seed 0).
+is printed from whatever the cache holds, with the two OOD sets also pooled (300 images). Paired bootstrap 95%
+intervals (10,000 resamples, seed 0).
 """
 from __future__ import annotations
 
@@ -72,7 +73,7 @@ def run(variant: str, out: Path, adapter_path: str, only_rule: str | None = None
             row = {"set": name, "index": i, "k": k, "rule": "+".join(rec.get("ood_rules") or []) or "id",
                    "score": score, "nfe": r.nfe, "prompt": rec["prompt"],
                    "plan": {key: getattr(r.plan, key) for key in ("structure_share", "prompt_strength", "window_end",
-                                                                 "layout_strength", "counterfactual_share")}
+                                                                 "layout_strength", "counterfactual_share", "region_strength")}
                    if r.plan is not None else None}
             f.write(json.dumps(row) + "\n")
             f.flush()
@@ -113,6 +114,14 @@ def table(out: Path, variants: list[str]) -> dict:
             line += "   {:+.1f} [{:+.1f}, {:+.1f}]".format(*entry["adapter_minus_prior"])
         print(line)
         res["sets"][name] = entry
+    both = sorted(k for k in set.intersection(*[set(s) for s in score.values()]) if k[0].startswith("ood")) \
+        if score else []
+    if both and "adapter" in score and "prior" in score:   # the two OOD sets pooled (300 images)
+        d = paired(score["adapter"], score["prior"], both)
+        res["ood_pooled"] = {"n": len(both), "adapter_minus_prior": d}
+        print(f"{'ood pooled':16s} {len(both):4d} " + " ".join(
+            f"{100 * float(np.mean([score[v][k] for k in both])):8.1f}" for v in variants)
+              + "   {:+.1f} [{:+.1f}, {:+.1f}]".format(*d))
     print("per held-out rule (OOD 0-199, every image of a set above with exactly that rule):")
     ood = sorted(k for k in set.intersection(*[set(s) for s in score.values()]) if k[0].startswith("ood")) \
         if score else []
