@@ -9,7 +9,7 @@ family's settings), oracle over everything. Rows are cached in ``--out/rows.json
     .venv/bin/python benchmarks/lina_headroom.py --n 100 [--threads 1] [--out out/headroom_v1]
 
 The settings are the adapter's action space (``lina_nodes.intervention.action_space.ACTIONS``, all in
-substitute mode: no extra model evaluation) plus plain sampling; an action whose plan equals another's for a
+substitute mode; only ``regions`` costs evaluations, printed per setting) plus plain sampling; an action whose plan equals another's for a
 prompt reuses that image's score.
 """
 from __future__ import annotations
