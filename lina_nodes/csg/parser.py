@@ -21,6 +21,7 @@ MAX_NODES = 256
 MAX_EDGES = 1024
 AT_VERBS = {"look", "stare", "point", "bark", "smile", "growl", "hiss", "shout", "aim", "peck", "glare", "wave",
             "throw", "laugh", "sniff", "poke", "shoot"}
+_SIDE_BY_SIDE = frozenset({"next_to", "left_of", "right_of", "close_to"})   # what shares a support
 _AT_VERB_FORMS = frozenset(third_person(v) for v in AT_VERBS)   # "looks at X" is an action, not a place
 _EFFECT_KINDS = frozenset(IMPLIED_NAMES.values())                # reflection, shadow...: owned, not placed
 #: Verb list -> the relations (None: all) whose place belongs to the verb's object, not its subject.
@@ -222,6 +223,7 @@ class _Sentence:
         self.pending: list[tuple] = []     # relations read before their subject ("On the table, a cup")
         self.prev_rel: str | None = None
         self.prev_place: str | None = None
+        self.looked_at: list[str] = []     # the objects of "looks at" just read
 
     def run(self) -> None:
         i = 0
@@ -375,6 +377,7 @@ class _Sentence:
         if self.verb and rel == "near" and self.verb in _AT_VERB_FORMS:
             objs, j = self.group(j)
             self.action(objs)
+            self.looked_at = list(objs)     # "looking at a squirrel on a fence": the next place is the squirrel's
             return j
         if rel == "between":
             return self.between(j)
@@ -393,7 +396,16 @@ class _Sentence:
         if self.wears(rel, obj):
             return j
         self.prev_rel, self.prev_place = rel, place
-        if self.places_the_mount(i, prev_objs):
+        looked_at, self.looked_at = self.looked_at, []
+        if looked_at and looked_at == prev_objs and rel in ("on", "in", "inside") and self.cs[i - 1].type == "NP":
+            self.link(prev_objs, [obj], "spatial", rel)
+            self.last_obj = [obj]
+        elif self.places_the_mount(i, prev_objs):
+            self.link(prev_objs, [obj], "spatial", rel)
+            self.last_obj = [obj]
+        elif self.shares_the_support(i, rel, prev_rel, prev_objs):
+            # "a fiddle next to a basketball on a ping pong table": both stand on the table
+            self.relate(rel, [obj], place=place)
             self.link(prev_objs, [obj], "spatial", rel)
             self.last_obj = [obj]
         elif self.places_what_is_in(i, rel, prev_rel, prev_objs, prev_place):
@@ -427,6 +439,12 @@ class _Sentence:
             owners = [n["id"] for n in reversed(self.b.nodes) if n["id"] not in self.subjects and n["explicit"]
                       and not n["negated"] and n["kind"] in ("surface", "region", "container", "object")]
         return owners[0] if owners else None
+
+    def shares_the_support(self, i: int, rel: str, prev_rel: str | None, prev_objs: list[str]) -> bool:
+        """SUBJ beside / left of / right of NP on Z: Z supports the subject and the NP alike."""
+        return rel == "on" and prev_rel in _SIDE_BY_SIDE and i > 0 and self.cs[i - 1].type == "NP" \
+            and bool(prev_objs) and bool(self.subjects) and not set(prev_objs) & set(self.subjects) \
+            and all(self.b.by_id[o]["kind"] in ("object", "agent", "container") for o in prev_objs)
 
     def places_the_mount(self, i: int, prev_objs: list[str]) -> bool:
         """VERB NP PREP: the place is the object's when the verb says so (_OBJECT_PLACES): "a man riding a
