@@ -4,7 +4,8 @@ Two kinds of deferral, each from data: texture-only grounds (below) and fine pla
 (``deferrals.json``: "near the edge of a small mirror" -> "near a small mirror"; "... standing at its
 edge" -> "..."). A model that saw "at the edge" only with large mirrors draws a large mirror; laid out
 first by the coarse relation, the small mirror stays small and the full prompt then moves the object
-to its edge. ``structure_plan`` returns the text, the share of the early window it conditions
+to its edge. Only a placement on a *small* reference is deferred (``placement_reference_sizes``): on a large
+or unsized one the coarse phrase loses where the object stands. ``structure_plan`` returns the text, the share of the early window it conditions
 (per kind, ``deferrals.json``; the smaller one when both apply) and what was deferred.
 
 Insights 2 and 3 together: texture and physics are separable in the prompt, and the layout is fixed in
@@ -38,7 +39,9 @@ from ..csg.knowledge import Knowledge, load_knowledge
 from ..csg.model import CSG
 
 DEFERRALS = Path(__file__).with_name("deferrals.json")
-STRUCTURE_SHARES = json.loads(DEFERRALS.read_text())["structure_share"]   # deferral kind -> share of the window
+_DATA = json.loads(DEFERRALS.read_text())
+STRUCTURE_SHARES = _DATA["structure_share"]                       # deferral kind -> share of the window
+REFERENCE_SIZES = frozenset(_DATA["placement_reference_sizes"])  # a fine placement is deferred on these only
 
 PLACEMENT = ("in", "on", "inside", "on_top_of")
 TRAIT = "ground_cover"
@@ -142,11 +145,17 @@ def coarsen_placement(text: str) -> tuple[str, int]:
     return text, n
 
 
+def _small_reference(g: CSG) -> bool:
+    """An edge placement ("at the edge of X") whose reference X has a size in REFERENCE_SIZES."""
+    size = {n.id: n.physics.get("size") for n in g.nodes}
+    return any(e.attrs.get("place") == "edge" and size.get(e.dst) in REFERENCE_SIZES for e in g.edges)
+
+
 def structure_plan(g: CSG, knowledge: Knowledge | None = None) -> tuple[str, float, list[str]]:
     """(structure prompt, its share of the early window, what was deferred); ("", 0, []) when nothing is."""
     text, grounds = structure_prompt(g, knowledge)
     shares = STRUCTURE_SHARES
-    coarse, n = coarsen_placement(text) if text else (text, 0)
+    coarse, n = coarsen_placement(text) if text and _small_reference(g) else (text, 0)
     deferred = list(grounds) + (["fine placement"] if n and coarse else [])
     if not deferred:
         return "", 0.0, []

@@ -77,7 +77,7 @@ def test_prior_sets_the_structure_phase_and_the_plan_round_trips():
     ("a small cyan cube near the edge of a small mirror", "a small cyan cube near a small mirror"),
     ("a large cyan cone at the edge of a small mirror on the floor", "a large cyan cone near a small mirror on the floor"),
     ("a small mirror with a small orange ball standing at its edge", "a small mirror with a small orange ball"),
-    ("a red ball by the edge of a large pond", "a red ball near a large pond"),
+    ("a red ball by the edge of a small pond", "a red ball near a small pond"),
 ])
 def test_fine_placement_is_coarsened_for_the_structure_phase(prompt, coarse):
     from lina_nodes.intervention.structure import structure_plan
@@ -86,6 +86,16 @@ def test_fine_placement_is_coarsened_for_the_structure_phase(prompt, coarse):
     assert (text, share, deferred) == (coarse, STRUCTURE_SHARES["placement"], ["fine placement"])
     plan = prior_plan(parse(prompt))
     assert plan.structure_prompt == coarse and plan.structure_share == STRUCTURE_SHARES["placement"]
+
+
+@pytest.mark.parametrize("prompt", ["a small blue cone at the edge of a large mirror", "a cone near the edge of a mirror",
+                                    "a red ball by the edge of a large pond", "a large mirror with a cone at its edge"])
+def test_a_fine_placement_on_a_large_or_unsized_reference_is_not_deferred(prompt):
+    """Only a small reference is drawn too wide; elsewhere the coarse phrase would lose where the object stands."""
+    from lina_nodes.intervention.structure import structure_plan
+
+    assert structure_plan(parse(prompt)) == ("", 0.0, [])
+    assert prior_plan(parse(prompt)).structure_share == 0.0
 
 
 def test_nothing_to_defer_gives_no_structure_phase():
