@@ -274,7 +274,7 @@ class _Sentence:
             attrs["third"] = third
         if not self.subjects:
             self.pending.append((rel, objs, third, self.neg, dict(attrs)))
-        for s in self.subjects:
+        for s in self.placed_subjects(rel):
             for o in objs:
                 if relation == "filled_with":
                     self.b.edge(o, s, kind, "in", self.neg)
@@ -417,6 +417,16 @@ class _Sentence:
         else:
             self.relate(rel, [obj], place=place)
         return j
+
+    def placed_subjects(self, rel: str) -> list[str]:
+        """The subjects a place applies to: "a bird and its reflection in a fountain" puts the reflection, not
+        the bird, in the fountain (an effect named with its owner takes the owner's place)."""
+        by_id = self.b.by_id
+        owners = {by_id[s]["physics"].get("of") for s in self.subjects
+                  if s in by_id and by_id[s]["kind"] in _EFFECT_KINDS}
+        if rel not in ("in", "inside", "on") or not owners & set(self.subjects):
+            return self.subjects
+        return [s for s in self.subjects if s not in owners]
 
     def wears(self, rel: str, obj: str) -> bool:
         """"a frog in a leather jacket ... standing on a boulder": a garment after "in" is worn (an action edge);

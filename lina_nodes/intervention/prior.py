@@ -17,9 +17,9 @@ Rules (every number below is a prior, to be replaced by an adapter's prediction 
   itself is off in the prior (strength 0): a learned adapter decides where it helps.
 * Structure prompt (``structure.py``): when the prompt places a subject by a relation and also names
   a texture-only ground (sand, grass, snow...), the first half of the early window (structure share
-  0.5) is conditioned on the prompt without the ground phrase; when it names a fine placement ("at
-  the edge of a small mirror"), the first 0.8 of the window on the coarse one ("near a small
-  mirror"); the smaller share when both apply; otherwise the share is 0.
+  0.5) is conditioned on the prompt without the ground phrase; when it names a fine placement on a
+  small reference ("at the edge of a small mirror"), the first 0.8 of the window on the coarse one
+  ("near a small mirror"); the smaller share when both apply; otherwise the share is 0.
 * Counterfactual negative (``counterfactual.py``): the text with each action's roles reversed is filled in,
   but its share is 0 in the prior: a learned adapter decides where guiding away from it helps.
 * Region prompts (``regions.py``): each explicit object's phrase and box is filled in, with strength 0 in the
