@@ -418,7 +418,7 @@ class Chunker:
             return False
         w, nxt = toks[j].text, toks[j + 1].text
         return (w.endswith("ing") and nxt in self.kb.determiners) \
-            or (w.endswith("ed") and (nxt in self.kb.spatial or nxt == "by"))
+            or (w.endswith("ed") and (nxt in self.kb.spatial or nxt in ("by", "with")))
 
     def _participle_after_noun(self, toks, j, n, words, np) -> bool:
         """"a whale breaching", "an airplane taxiing": an -ing word after the noun is a verb, not a noun."""
@@ -497,7 +497,7 @@ class Chunker:
         starts_np = nxt in self.kb.determiners or _number(nxt, self.kb) is not None
         if w.endswith("ing") and (starts_np or nxt in self.kb.spatial):
             return guess_lemma(w[:-3]), "ing"
-        if w.endswith("ed") and (nxt in self.kb.spatial or nxt == "by"):
+        if w.endswith("ed") and (nxt in self.kb.spatial or nxt in ("by", "with")):
             return (w[:-3] + "y" if w.endswith("ied") else guess_lemma(w[:-2])), "part"
         if w.endswith("s") and not w.endswith("ss") and starts_np and out[-1].type == "NP":
             return (w[:-2] if w.endswith(("ches", "shes", "xes")) else w[:-1]), "s"
