@@ -1,6 +1,6 @@
 """CSG parser on everyday prompts written by other people (issue 18).
 
-    .venv/bin/python benchmarks/csg_everyday.py [--set dev|heldout|both] [--verbose] [--json]
+    .venv/bin/python benchmarks/csg_everyday.py [--set dev|heldout|both|heldout_b] [--verbose] [--json]
         [--llm-url http://127.0.0.1:11434/v1 --llm-model NAME [--llm-timeout S]]
 
 With --llm-url the same sets are parsed by the optional LLM backend (lina_nodes.csg.llm.parse_llm: the
@@ -11,7 +11,10 @@ The sets (tests/data/csg_everyday_dev.jsonl, tests/data/csg_everyday_heldout.jso
 public collections (PartiPrompts, T2I-CompBench spatial / 3d_spatial / complex / non_spatial; source and
 licence on every line) that imply physics, annotated by hand with the explicit entities and the implied
 nodes a careful reader expects, as "kind:owner" (contact:cup, shadow:chair, reflection:boat...). They were
-split once, by the hash of the prompt, into a development half and a held-out half.
+split once, by the hash of the prompt, into a development half and a held-out half. The first held-out half,
+once measured, became development data; ``heldout_b`` (tests/data/csg_everyday_heldout_b.jsonl) is a second
+held-out set from the same collections (prompts not in the first two), annotated by a separate pass that
+never ran or read the parser, measured once.
 
 Annotation conventions: contact for a thing resting, standing, sitting or lying on a support; shadow
 for every object or agent in a scene with a named light (lamp, candle, campfire, spotlight, the sun,
@@ -43,7 +46,8 @@ from csg_accuracy import attr_value, gold_nodes, match_nodes, ratio  # noqa: E40
 from lina_nodes.csg.parser import parse  # noqa: E402
 
 SETS = {"dev": ROOT / "tests" / "data" / "csg_everyday_dev.jsonl",
-        "heldout": ROOT / "tests" / "data" / "csg_everyday_heldout.jsonl"}
+        "heldout": ROOT / "tests" / "data" / "csg_everyday_heldout.jsonl",
+        "heldout_b": ROOT / "tests" / "data" / "csg_everyday_heldout_b.jsonl"}
 ATTRS = ("color", "material", "pattern", "size", "count")
 EFFECT_KINDS = ("reflection", "shadow", "splash", "ripple", "refraction", "contact", "fill", "occlusion")
 
@@ -134,7 +138,7 @@ def report(name: str, items: list[dict], verbose: bool) -> dict:
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--set", choices=("dev", "heldout", "both"), default="dev")
+    ap.add_argument("--set", choices=("dev", "heldout", "both", "heldout_b"), default="dev")
     ap.add_argument("--verbose", action="store_true", help="list every prompt the parser got partly wrong")
     ap.add_argument("--json", action="store_true")
     ap.add_argument("--llm-url", help="OpenAI-compatible endpoint, e.g. http://127.0.0.1:11434/v1 (Ollama)")

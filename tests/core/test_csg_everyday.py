@@ -121,13 +121,19 @@ def test_everyday_sets_are_sourced_split_once_and_large_enough():
             assert x["source"] and x["licence"] in ("Apache-2.0", "MIT") and x["i"]
             assert int(hashlib.sha256(x["p"].encode()).hexdigest()[:2], 16) % 2 == half   # the one split
             assert all(":" in i for i in x["i"])
+    b = _load("csg_everyday_heldout_b.jsonl")      # the second held-out set: other prompts, same collections
+    assert len(b) >= 100 and not {x["p"] for x in b} & {x["p"] for x in dev + held}
+    assert all(x["source"] and x["licence"] in ("Apache-2.0", "MIT") and x["i"] for x in b)
+    assert all(x["id"] == "ev" + hashlib.sha256(x["p"].encode()).hexdigest()[:8] for x in b)
 
 
 def test_everyday_dev_set_does_not_drop():
     from csg_everyday import SETS, evaluate, load
     s = evaluate(load(SETS["dev"]))[0]["ALL"]
-    assert s["implied_precision"] >= 0.91 and s["implied_recall"] >= 0.91, s
-    assert s["node_recall"] >= 0.98 and s["attr_accuracy"] >= 0.99, s
+    assert s["implied_precision"] >= 0.94 and s["implied_recall"] >= 0.94, s
+    assert s["node_recall"] >= 0.99 and s["attr_accuracy"] >= 0.99, s
+    first = evaluate(load(SETS["heldout"]))[0]["ALL"]   # the first held-out half, development data since measured
+    assert first["implied_precision"] >= 0.91 and first["implied_recall"] >= 0.92, first
 
 
 def test_geneval_explicit_checks_do_not_drop():
