@@ -4,7 +4,8 @@ For each OOD prompt (indices 0..n-1, one seed), every setting of a lever grid is
 model through the nodes' own code (``InProcessSampler``) and judged (registered judge). The oracle picks,
 per prompt, the best setting with the judge in the loop: what a per-prompt predictor could reach at best
 with these levers. Printed per held-out rule: plain, prior, oracle per lever family (the prior plus that
-family's settings), oracle over everything. Rows are cached in ``--out/rows.jsonl`` (resumable).
+family's settings), oracle over everything. Rows are cached in ``--out/rows.jsonl`` (resumable; a cached row
+whose plan differs from the one the current code builds, after a parser or prior change, is sampled again).
 
     .venv/bin/python benchmarks/lina_headroom.py --n 100 [--threads 1] [--out out/headroom_v1]
 
@@ -45,7 +46,7 @@ def run(n: int, out: Path, settings: list[str]) -> list[dict]:
     out.mkdir(parents=True, exist_ok=True)
     cache = out / "rows.jsonl"
     rows = [json.loads(x) for x in cache.read_text().splitlines()] if cache.exists() else []
-    done = {(r["setting"], r["index"]) for r in rows}
+    done = {(r["setting"], r["index"]): r.get("plan", "") for r in rows}
     samples = eval_samples("ood_test", n, version=weights_split(PHYSWORLD_DEFAULT_WEIGHTS))
     smp = InProcessSampler.physworld(PHYSWORLD_DEFAULT_WEIGHTS)
     same = {}   # (index, plan JSON) -> (score, nfe): an action whose plan equals another's is not sampled again
@@ -57,12 +58,13 @@ def run(n: int, out: Path, settings: list[str]) -> list[dict]:
             t0 = time.perf_counter()
             kw = dict(GRID[name][1])
             for i, s in enumerate(samples):
-                if (name, i) in done:
-                    continue
                 rec = s.record
                 key = ""
                 if kw["lina"] != "off":
                     key = plan_key(as_plan(smp.plan_for(rec["prompt"], plan_changes=kw["plan_changes"])[0]))
+                if done.get((name, i)) == key:
+                    continue      # cached, and the plan is still the one this code builds
+                rows = [r for r in rows if (r["setting"], r["index"]) != (name, i)]   # a stale row is replaced
                 if key and (i, key) in same:
                     score, nfe = same[(i, key)]
                 else:
