@@ -142,3 +142,14 @@ def test_geneval_explicit_checks_do_not_drop():
     ok, total, bad = run()
     assert total == 553
     assert ok >= 553, bad          # the floor: every check passes today; it must not drop
+
+
+@pytest.mark.parametrize("prompt,owner", [("a cat sitting in a car seat", "cat"), ("a man in a chair", "man"),
+                                          ("a capybara sitting in a field", "capybara")])
+def test_a_seat_or_a_field_one_stands_in_is_a_contact(prompt, owner):
+    g = parse(prompt)
+    assert any(n.kind == "contact" and n.id.startswith(f"contact_{owner}_0") for n in g.nodes)
+
+
+def test_a_tree_in_a_field_is_only_placed():
+    assert not [n for n in parse("a tree in a field at sunset").nodes if n.kind == "contact"]
