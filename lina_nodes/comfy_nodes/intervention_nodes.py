@@ -16,6 +16,7 @@ from ..inprocess.plan_build import build_plan
 from ..inprocess.sampling import sample_latent
 from ..inprocess.sigmas import causal_sigmas
 from ..intervention.plan import as_plan
+from ..intervention.regions import region_changes
 from ..security import require_finite
 from .types import AdapterType, CSGType, PlanType
 
@@ -75,6 +76,12 @@ class PlanNode(io.ComfyNode):
                 io.String.Input("override_json", default="", multiline=True, optional=True,
                                 tooltip="Optional plan JSON (from a previous run or an API caller) used instead of the "
                                         "prior; it is validated, and must match this encoder's width."),
+                io.Float.Input("region_strength", default=0.0, min=0.0, max=4.0, step=0.1, optional=True,
+                               tooltip="Region prompts: each object the prompt names conditions its CSG layout box "
+                                       "(ConditioningSetMask, derived automatically) through 0.9 of the early window, "
+                                       "at this mask strength; one extra model evaluation per object and early step. "
+                                       "0 = the plan's own (off in the prior; an adapter turns it on where it learned "
+                                       "it helps)."),
             ],
             outputs=[
                 PlanType.Output("plan", tooltip="The plan, for LINA Guider, LINA Model Patch and LINA Causal Scheduler; "
@@ -88,9 +95,10 @@ class PlanNode(io.ComfyNode):
 
     @classmethod
     def execute(cls, csg, clip, prompt_scale=1.0, latent_scale=1.0, mode="add", adapter=None,
-                override_json="") -> io.NodeOutput:
+                override_json="", region_strength=0.0) -> io.NodeOutput:
+        changes = region_changes(region_strength)
         plan, pos, lpos = build_plan(csg, clip, adapter, float(prompt_scale), float(latent_scale),
-                                     "" if mode == PLAN_MODE else mode, override_json or "")
+                                     "" if mode == PLAN_MODE else mode, override_json or "", plan_changes=changes)
         text = as_plan(plan).to_json(indent=1)
         return io.NodeOutput(plan, pos, lpos, text, ui={"text": [text]})
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 import torch
 
 from ..csg.model import CSG
-from .plan import LinaPlan, RegionPrompt
+from .plan import RANGES, LinaPlan, PlanError, RegionPrompt
 
 MAX_PROMPTS = 4        # regions per plan: each costs an evaluation per step of the region phase
 MAX_AREA = 0.5         # a box larger than this share of the frame is a backdrop, not a region
@@ -37,6 +37,21 @@ def region_prompts(g: CSG) -> tuple[RegionPrompt, ...]:
             out.append(RegionPrompt(node=n.id, text=text, box=tuple(float(v) for v in n.box)))
     out.sort(key=lambda r: g.prompt.find(r.text))
     return tuple(out[:MAX_PROMPTS])
+
+
+DEFAULT_SHARE = 0.9    # region_share when a user turns region prompts on by strength alone (the action space's)
+
+
+def region_changes(strength) -> dict | None:
+    """Plan changes that turn region prompts on at ``strength`` through DEFAULT_SHARE of the window; None for 0
+    (keep the plan's own). Out-of-range or non-finite values raise PlanError naming ``region_strength``."""
+    lo, hi = RANGES["region_strength"]
+    if isinstance(strength, bool) or not isinstance(strength, (int, float)) or not lo <= float(strength) <= hi:
+        raise PlanError(f"must be a number in [{lo:g}, {hi:g}], got {strength!r}.", field="region_strength",
+                        fix="use 0 for the plan's own region prompts, or a strength such as 2-4.")
+    if float(strength) == 0.0:
+        return None
+    return {"region_strength": float(strength), "region_share": DEFAULT_SHARE}
 
 
 def active(plan: LinaPlan) -> bool:

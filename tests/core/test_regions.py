@@ -85,3 +85,12 @@ def test_latent_mask_is_the_padded_box_resized_as_comfyui_resizes_a_mask():
     assert torch.equal(m, want)
     fine = regions.latent_mask((0.25, 0.25, 0.5, 0.5), 128, 128)   # at the drawing resolution: the 0.05 padding
     assert float(fine[26, 26]) == 1.0 and float(fine[24, 24]) == 0.0 and float(fine[70, 70]) == 1.0
+
+
+def test_region_changes_turn_the_lever_on_by_strength_alone():
+    assert regions.region_changes(0.0) is None
+    assert regions.region_changes(2.5) == {"region_strength": 2.5, "region_share": regions.DEFAULT_SHARE}
+    for bad in (-1.0, 4.5, float("nan"), "2", True):
+        with pytest.raises(PlanError) as e:
+            regions.region_changes(bad)
+        assert e.value.field == "region_strength"

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 
 import pytest
+import torch
 
 from test_intervention_nodes import guider_graph, latent_of, loaders, plan_nodes  # noqa: I001 (sibling test module)
 
@@ -54,3 +55,21 @@ def test_mode_from_plan_keeps_the_plans_mode(comfy, tmp_path):
         g.update(plan_nodes(clip, prompt=PROMPT, mode=mode))
         g["show"] = {"class_type": "PreviewAny", "inputs": {"source": ["plan", 3]}}
         assert json.loads(comfy.run(g, timeout=300)["outputs"]["plan"]["text"][0])["mode"] == want
+
+
+def test_plan_region_strength_turns_region_prompts_on_and_zero_keeps_the_plan(comfy):
+    """LINA Plan's appended region_strength input: > 0 turns the region prompts on (share 0.9) and changes the
+    image against the same graph without it; 0 (the default, and what an older workflow without the input gets)
+    keeps the prior's plan (off), equal to the graph without the input."""
+    g, _model, clip, _ = loaders(comfy, "sd15")
+    g.update(plan_nodes(clip, prompt=PROMPT, region_strength=2.0))
+    g["show"] = {"class_type": "PreviewAny", "inputs": {"source": ["plan", 3]}}
+    plan = json.loads(comfy.run(g, timeout=300)["outputs"]["plan"]["text"][0])
+    assert plan["region_strength"] == 2.0 and plan["region_share"] == 0.9 and len(plan["region_prompts"]) == 2
+
+    def run(prefix, **kw):
+        gr = guider_graph(comfy, "sd15", prefix, plan_kw={"mode": "substitute", **kw})
+        return latent_of(comfy, comfy.run(gr, timeout=300))
+
+    none, zero, on = run("regions_none"), run("regions_zero", region_strength=0.0), run("regions_on", region_strength=2.0)
+    assert torch.equal(none, zero) and on.isfinite().all() and (on - none).abs().max() > 1e-4
