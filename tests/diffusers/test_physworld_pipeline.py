@@ -117,3 +117,20 @@ def test_region_prompts_match_the_comfyui_lina_image_within_rounding(pipe, comfy
     assert d.max() <= 2 and (d > 0).mean() <= 0.005, (d.max(), int((d > 0).sum()))
     off = comfy.sample(prompt, seed, steps=STEPS, cfg=4.0, size=64, lina="prior", mode="substitute")
     assert ref.nfe > off.nfe and not np.array_equal(ref.image, off.image)
+
+
+def test_apply_region_strength_turns_region_prompts_on_like_lina_plans_input(pipe, comfy):
+    from lina_nodes.intervention.plan import PlanError
+
+    prompt, seed = "a large cyan cone eats a small orange cube", 4
+    run, out = lina_image(pipe, prompt, seed, mode="substitute", region_strength=2.0)
+    assert run.plan.region_strength == 2.0 and run.plan.region_share == 0.9
+    ref = comfy.sample(prompt, seed, steps=STEPS, cfg=4.0, size=64, lina="prior",
+                       plan_changes={"mode": "substitute", "region_strength": 2.0, "region_share": 0.9})
+    d = np.abs(out.astype(int) - ref.image.astype(int))
+    assert d.max() <= 2 and (d > 0).mean() <= 0.005
+    _, off = lina_image(pipe, prompt, seed, mode="substitute")
+    assert not np.array_equal(out, off)
+    with pytest.raises(PlanError) as e:
+        apply(pipe, prompt, region_strength=9.0)
+    assert e.value.field == "region_strength"
