@@ -9,7 +9,7 @@ import json
 import pytest
 import torch
 
-from test_intervention_nodes import guider_graph, latent_of, loaders, plan_nodes  # noqa: I001 (sibling test module)
+from test_intervention_nodes import guider_graph, ksampler_graph, latent_of, loaders, plan_nodes  # noqa: I001
 
 PROMPT = "a large red cube eats a small blue ball"
 LEVERS = {
@@ -73,3 +73,19 @@ def test_plan_region_strength_turns_region_prompts_on_and_zero_keeps_the_plan(co
 
     none, zero, on = run("regions_none"), run("regions_zero", region_strength=0.0), run("regions_on", region_strength=2.0)
     assert torch.equal(none, zero) and on.isfinite().all() and (on - none).abs().max() > 1e-4
+
+
+def test_region_prompts_through_model_patch_and_stock_ksampler_batch_and_non_square(comfy):
+    """Region prompts reach ComfyUI's own KSampler through LINA Model Patch (the conds the OUTER_SAMPLE wrapper
+    hands to the guider), on a batch of two non-square latents: finite, the image changes against the same
+    patch without them, and each batch item is sampled (the items differ)."""
+    def run(prefix, strength):
+        g = ksampler_graph(comfy, prefix)
+        g["plan"]["inputs"].update(mode="substitute", region_strength=strength)
+        g["csg"]["inputs"]["prompt"] = PROMPT
+        g["lat"]["inputs"].update(width=96, height=64, batch_size=2)
+        return latent_of(comfy, comfy.run(g, timeout=300))
+
+    off, on = run("ks_regions_off", 0.0), run("ks_regions_on", 2.0)
+    assert on.shape == off.shape == (2, 4, 8, 12) and on.isfinite().all()
+    assert (on - off).abs().max() > 1e-4 and (on[0] - on[1]).abs().max() > 1e-4
