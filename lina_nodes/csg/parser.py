@@ -189,6 +189,11 @@ _PREDICATE_KEYS = (("colors", "texture", "color"), ("materials", "texture", "mat
 _BORDER_WORDS = ("edge", "corner")
 
 
+def _its_border(np) -> bool:
+    """"its edge", "their corner": a possessive border word with no colour or count of its own."""
+    return np.name in _BORDER_WORDS and np.det in ("its", "their") and not np.color and np.count in (None, 1)
+
+
 def _edge_place(phrase: str) -> str | None:
     """"at / near / by the edge (corner) of X": a place on X at its border (the layout reads it), else None."""
     words = phrase.lower().split()
@@ -388,6 +393,8 @@ class _Sentence:
             self.prev_rel, self.prev_place = rel, "edge"
             self.relate(rel, [owner], place="edge")
             return j + 1
+        if _its_border(self.cs[j].value):
+            return j + 1          # "a cup at its edge" with nothing else named: no owner, and no "edge" object
         prev_rel, prev_objs = self.prev_rel, list(self.last_obj)
         prev_place, place = self.prev_place, _edge_place(self.b.prompt[self.cs[i].start:self.cs[i].end])
         obj, j = self.np_id(j)
@@ -442,7 +449,7 @@ class _Sentence:
         """For "its edge" / "its corner" (a possessive, no colour or count of its own): the entity "its" names,
         the owner of the "with" group being read (else the previous subject); None otherwise."""
         np = self.cs[j].value
-        if np.name not in _BORDER_WORDS or np.det not in ("its", "their") or np.color or np.count not in (None, 1):
+        if not _its_border(np):
             return None
         owners = [o for o in (self.main or self.b.prev_subjects or []) if o not in self.subjects]
         if not owners:     # "a mirror with a cone standing at its edge": the latest other entity named

@@ -134,3 +134,10 @@ def test_at_its_edge_names_the_owner_not_an_edge_object():
     g = parse("a large lake with a small red cone at its edge")
     assert [(e.src, e.dst) for e in g.edges if e.kind == "spatial"] == [("cone_0", "lake_0")]
     assert "edge" in {n.name for n in parse("a cup at its edge").nodes}
+
+
+def test_its_edge_without_an_owner_makes_no_edge_object():
+    from lina_nodes.csg import parse
+
+    g = parse("a cup standing at its edge")
+    assert [n.name for n in g.nodes] == ["cup"] and not g.edges
