@@ -101,9 +101,10 @@ def table(out: Path, variants: list[str]) -> dict:
     nfe = {v: float(np.mean([r["nfe"] for r in rs])) if rs else float("nan") for v, rs in rows.items()}
     res: dict = {"sets": {}, "rules": {}, "nfe": nfe}
     print(f"{'set':16s} {'n':>4s} " + " ".join(f"{v:>8s}" for v in variants) + "   adapter - prior [95% CI]")
-    for name in SETS:
-        keys = sorted(k for k in set.intersection(*[set(s) for s in score.values()]) if k[0] == name) \
-            if score else []
+    common = set.intersection(*[set(s) for s in score.values()]) if score else set()
+    ood = sorted(k for k in common if k[0].startswith("ood"))
+    groups = [(name, sorted(k for k in common if k[0] == name)) for name in SETS] + [("ood pooled", ood)]
+    for name, keys in groups:      # each set, then the two OOD sets pooled (300 images)
         if not keys:
             continue
         vals = {v: 100 * float(np.mean([score[v][k] for k in keys])) for v in variants}
@@ -113,18 +114,11 @@ def table(out: Path, variants: list[str]) -> dict:
             entry["adapter_minus_prior"] = paired(score["adapter"], score["prior"], keys)
             line += "   {:+.1f} [{:+.1f}, {:+.1f}]".format(*entry["adapter_minus_prior"])
         print(line)
-        res["sets"][name] = entry
-    both = sorted(k for k in set.intersection(*[set(s) for s in score.values()]) if k[0].startswith("ood")) \
-        if score else []
-    if both and "adapter" in score and "prior" in score:   # the two OOD sets pooled (300 images)
-        d = paired(score["adapter"], score["prior"], both)
-        res["ood_pooled"] = {"n": len(both), "adapter_minus_prior": d}
-        print(f"{'ood pooled':16s} {len(both):4d} " + " ".join(
-            f"{100 * float(np.mean([score[v][k] for k in both])):8.1f}" for v in variants)
-              + "   {:+.1f} [{:+.1f}, {:+.1f}]".format(*d))
+        if name == "ood pooled":
+            res["ood_pooled"] = entry
+        else:
+            res["sets"][name] = entry
     print("per held-out rule (OOD 0-199, every image of a set above with exactly that rule):")
-    ood = sorted(k for k in set.intersection(*[set(s) for s in score.values()]) if k[0].startswith("ood")) \
-        if score else []
     for r in sorted({rule[k] for k in ood}):
         keys = [k for k in ood if rule[k] == r]
         vals = {v: 100 * float(np.mean([score[v][k] for k in keys])) for v in variants}

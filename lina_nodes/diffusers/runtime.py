@@ -360,20 +360,22 @@ class LinaRun:
             out.append(m.reshape(1, h * w, 1) if self.family.packed else m.reshape((1,) * (len(shape) - 2) + (h, w)))
         return out
 
+    def _inner_call(self, module, kw: dict) -> torch.Tensor:
+        """One extra denoiser call, not seen by the hooks (counted as ``extra_calls``); its prediction tensor."""
+        self._inner = True
+        try:
+            o = module(**kw)
+        finally:
+            self._inner = False
+        return o[0] if isinstance(o, tuple) else getattr(o, "sample", o)
+
     def _regions(self, module, kw: dict, rows: list[int], out: torch.Tensor) -> torch.Tensor:
         """The conditional rows' prediction with the region prompts composited in their boxes
         (``intervention.regions.composite``; one extra denoiser call per region)."""
         batch = out.shape[0]
         sub = {k: self._take_rows(v, rows, batch, k) for k, v in kw.items()}
-        preds = []
-        for enc in self.conditioning.regions:
-            kw2 = self._swap(sub, list(range(len(rows))), enc[0])
-            self._inner = True
-            try:
-                o2 = module(**kw2)
-            finally:
-                self._inner = False
-            preds.append(o2[0] if isinstance(o2, tuple) else getattr(o2, "sample", o2))
+        preds = [self._inner_call(module, self._swap(sub, list(range(len(rows))), enc[0]))
+                 for enc in self.conditioning.regions]
         new = out.clone()
         new[rows] = regions.composite(out[rows], preds, self._region_masks(kw, out[rows].shape),
                                       self.plan.region_strength)
@@ -440,12 +442,7 @@ class LinaRun:
         if rows:
             kw2 = self._swap({k: self._take_rows(v, rows, batch, k) for k, v in kw.items()}, list(range(len(rows))),
                              self.conditioning.edited[0])
-            self._inner = True
-            try:
-                o2 = module(**kw2)
-            finally:
-                self._inner = False
-            edit = o2[0] if isinstance(o2, tuple) else getattr(o2, "sample", o2)
+            edit = self._inner_call(module, kw2)
             base = out[rows]
             a, bad = lg.combine(torch.zeros_like(base), base, edit.to(base.dtype), lam, self._mask(kw, base.shape))
             self.stats["dropped"] += bad

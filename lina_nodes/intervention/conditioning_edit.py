@@ -124,9 +124,14 @@ def _phase_conditioning(enc: TextEncoderIO, plan: LinaPlan, phase: str, width: i
     text = getattr(plan, f"{phase}_prompt")
     if not text.strip() or getattr(plan, f"{phase}_share") <= 0.0:
         return None
+    return _encode_at_width(enc, text, width, f"plan.{phase}_prompt", f"the {phase} prompt")
+
+
+def _encode_at_width(enc: TextEncoderIO, text: str, width: int, field: str, what: str) -> list:
+    """``text`` encoded by the host; a PlanError naming ``field`` when its width is not the prompt's."""
     cond = enc.conditioning(text)
-    if conditioning_width(cond, f"plan.{phase}_prompt") != width:
-        raise PlanError(f"the {phase} prompt encodes to another width than the prompt.", field=f"plan.{phase}_prompt")
+    if conditioning_width(cond, field) != width:
+        raise PlanError(f"{what} encodes to another width than the prompt.", field=field)
     return cond
 
 
@@ -134,14 +139,8 @@ def _region_conditioning(enc: TextEncoderIO, plan: LinaPlan, width: int) -> list
     """One encoding per region prompt when the plan's region phase is on (``regions.py``)."""
     if not regions.active(plan):
         return None
-    out = []
-    for i, r in enumerate(plan.region_prompts):
-        cond = enc.conditioning(r.text)
-        if conditioning_width(cond, f"plan.region_prompts[{i}].text") != width:
-            raise PlanError("the region prompt encodes to another width than the prompt.",
-                            field=f"plan.region_prompts[{i}].text")
-        out.append(cond)
-    return out
+    return [_encode_at_width(enc, r.text, width, f"plan.region_prompts[{i}].text", "the region prompt")
+            for i, r in enumerate(plan.region_prompts)]
 
 
 def build_conditioning(csg, enc: TextEncoderIO, adapter=None, prompt_scale: float = 1.0, latent_scale: float = 1.0,

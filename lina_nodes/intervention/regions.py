@@ -14,6 +14,8 @@ layout are read. Nothing here imports ComfyUI.
 """
 from __future__ import annotations
 
+import math
+
 import torch
 
 from ..csg.model import CSG
@@ -61,8 +63,8 @@ def active(plan: LinaPlan) -> bool:
 def box_mask(box, height: int, width: int, pad: float = PAD, device=None, dtype=torch.float32) -> torch.Tensor:
     """[height, width] mask, 1 inside the padded box (at least one cell), 0 outside."""
     x0, y0, x1, y1 = box
-    r0, r1 = int((max(y0 - pad, 0.0)) * height), int(-(-min(y1 + pad, 1.0) * height // 1))
-    c0, c1 = int((max(x0 - pad, 0.0)) * width), int(-(-min(x1 + pad, 1.0) * width // 1))
+    r0, r1 = math.floor(max(y0 - pad, 0.0) * height), math.ceil(min(y1 + pad, 1.0) * height)
+    c0, c1 = math.floor(max(x0 - pad, 0.0) * width), math.ceil(min(x1 + pad, 1.0) * width)
     m = torch.zeros(height, width, device=device, dtype=dtype)
     m[r0:max(r1, r0 + 1), c0:max(c1, c0 + 1)] = 1.0
     return m

@@ -126,8 +126,8 @@ def run_search(cfg: TrainConfig, out, resume: bool = False, progress: bool = Tru
     cfg_file.write_text(cfg.to_json())
     items, dropped = build_items(cfg.pools, cfg.exclude)
     rank, world = int(os.environ.get("RANK", "0")), int(os.environ.get("WORLD_SIZE", "1"))
-    pairs = done_pairs(read_rows(out), cfg)
-    done = complete_keys(read_rows(out), cfg)
+    rows = read_rows(out)
+    pairs, done = done_pairs(rows, cfg), complete_keys(rows, cfg)
     todo = [(i, sorted(pairs.get(it["key"], ()))) for i, it in enumerate(items)
             if i % world == rank and it["key"] not in done]
     log(f"{len(items)} items ({dropped} pool prompts dropped: equal to an excluded evaluation prompt), "
