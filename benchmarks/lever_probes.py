@@ -1,0 +1,97 @@
+"""The training-pool probes behind two of this release's choices (issue 13), never run on evaluation prompts.
+
+    .venv/bin/python benchmarks/lever_probes.py regions   [--n 50]   # region-prompt settings, reversed actions
+    .venv/bin/python benchmarks/lever_probes.py reference            # the fine-placement deferral by reference size
+
+Pool: PhysWorld OOD 1000-1199 (the adapter's training pool), seeds 0 and 1, the shipped model through the
+nodes' own code (``PhysWorldRunner``: 20 Euler steps, CFG 4, substitute mode), the registered judge.
+
+``regions``: on the reversed-action prompts, the prior against region prompts at several strengths / shares,
+with the verb added to the agent's phrase, and with a counterfactual negative on top.
+``reference``: on the prompts with a fine placement ("at the edge of a mirror"), the prior's plan against the
+same plan with the coarse structure phase ("near a mirror", 0.8 of the window), grouped by the size the CSG
+gives the reference (small / large / unsized). Prints mean scores and the paired difference per variant.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from collections import defaultdict
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+SEEDS = (0, 1)
+
+
+def region_variants(g, prompt_plan) -> dict:
+    rp = [r.to_dict() for r in prompt_plan.region_prompts]
+    acts = {e.src: e.relation for e in g.edges if e.kind == "action"}
+    with_verb = [dict(r, text=f"{r['text']} {acts[r['node']]}") if r["node"] in acts else r for r in rp]
+    on = {"region_strength": 4.0, "region_share": 0.9}
+    return {"prior": {}, "regions s2 0.9": {"region_strength": 2.0, "region_share": 0.9},
+            "regions s4 0.6": {"region_strength": 4.0, "region_share": 0.6},
+            "regions s4 0.9": on,
+            "regions s4 0.9 + verb": {**on, "region_prompts": with_verb},
+            "regions s4 0.9 + counterfactual": {**on, "counterfactual_share": 1.0}}
+
+
+def reference_variants(g, prompt_plan) -> dict:
+    from lina_nodes.intervention.structure import coarsen_placement
+
+    coarse, n = coarsen_placement(g.prompt)
+    return {"prior": {}, "coarse phase 0.8": {"structure_prompt": coarse, "structure_share": 0.8}} if n else {}
+
+
+def reference_group(g) -> str:
+    size = {n.id: n.physics.get("size") for n in g.nodes}
+    refs = [size.get(e.dst) for e in g.edges if e.attrs.get("place") == "edge"]
+    return "small reference" if "small" in refs else ("large reference" if "large" in refs else "unsized reference")
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("probe", choices=("regions", "reference"))
+    ap.add_argument("--n", type=int, default=0, help="at most this many prompts (0: all that qualify)")
+    args = ap.parse_args(argv)
+    import torch
+
+    from lina_nodes.csg import parse
+    from lina_nodes.evaluation.physworld_plugins import PhysWorldRunner, physworld_judge
+    from lina_nodes.intervention.prior import prior_plan
+    from lina_nodes.training.pool import load_pool
+
+    torch.set_num_threads(1)
+    runner = PhysWorldRunner()
+    scores: dict = defaultdict(lambda: defaultdict(list))     # group -> variant -> [score]
+    used = 0
+    for it in load_pool("physworld:ood_test:1000:200"):
+        if args.n and used >= args.n:
+            break
+        g = parse(it["prompt"])
+        if args.probe == "regions":
+            if it["labels"]["rule"] != "reversed_action":
+                continue
+            variants, group = region_variants(g, prior_plan(g)), "reversed action"
+        else:
+            variants, group = reference_variants(g, prior_plan(g)), reference_group(g)
+            if not variants:
+                continue
+        used += 1
+        for seed in SEEDS:
+            for name, changes in variants.items():
+                image, _ = runner(it["prompt"], seed, {"mode": "substitute", **changes})
+                scores[group][name].append(physworld_judge(image, it))
+    for group, by in sorted(scores.items()):
+        base = np.array(by["prior"])
+        print(f"{group}: {len(base)} images ({len(base) // len(SEEDS)} prompts x {len(SEEDS)} seeds)")
+        for name, xs in by.items():
+            d = np.array(xs) - base
+            print(f"  {name:34s} {100 * np.mean(xs):5.1f}   vs prior {100 * d.mean():+5.1f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
