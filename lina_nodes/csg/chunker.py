@@ -27,13 +27,14 @@ CLOSED_OTHER = {"there", "here", "with", "without", "of", "by", "than", "more", 
 IMPLIED_NAMES = {"reflection": "reflection", "shadow": "shadow", "splash": "splash", "ripple": "ripple",
                  "refraction": "refraction", "contact": "contact"}
 SCENE_WORDS = {"scene", "image", "picture", "photo", "photograph", "render", "illustration", "painting",
-               "drawing", "view", "shot", "close-up", "closeup"}
+               "drawing", "view", "shot", "close-up", "closeup", "cartoon", "sketch"}
 MAX_NOUN_WORDS = 3
 MAX_PRE = 6
 MAX_MODS = 8
 MAX_DEPTH = 2
 SINGULAR_DETS = ("a", "an", "one", "this", "that", "another", "each", "every")   # "a candle lights": a verb
 POSSESSIVES = ("its", "his", "her", "their")     # "its shadow": owned by the previous entity
+PARTICLES = ("about", "up", "down", "out", "off", "away", "around")   # "a yacht tossed about"
 INTENSIFIERS = ("very", "quite", "really", "bright", "pale", "deep")
 DESCRIPTIVE_SUFFIXES = ("ful", "ous", "ish", "less", "ive")   # unknown adjectives: "graceful", "enormous"
 
@@ -297,7 +298,8 @@ class Chunker:
             np.count = 2
             return 2
         number = _number(w, kb)
-        if number is None or self.fill_at(toks, j) or (w == "one" and np.det is not None):
+        if number is None or self.fill_at(toks, j) or (w == "one" and np.det is not None) \
+                or (np.det is not None and self._model_year(toks, j, n)):
             return 0
         np.count = number
         np.negated = np.negated or number == 0
@@ -310,15 +312,43 @@ class Chunker:
             if fill:
                 np.fill = fill[0]
                 j += fill[1]
-            elif self._modifier(np, toks, j, n):
+            elif self._modifier(np, toks, j, n) or self._listed_participle(np, toks, j, n):
                 j += 1
+            elif toks[j].text == "," and self._mods(np) and j + 1 < n and not self.closed(toks[j + 1].text) \
+                    and _number(toks[j + 1].text, self.kb) is None:
+                j += 1                  # "the smooth, glossy surface": the adjectives go on after the comma
             else:
                 break
         return j
 
+    def _listed_participle(self, np: NP, toks: list[Tok], j: int, n: int) -> bool:
+        """"the shimmering, iridescent scales": a participle in a comma-separated adjective list."""
+        kb, w = self.kb, toks[j].text
+        if not (w.endswith(("ing", "ed")) and len(w) > 5 and w.isalpha() and j + 1 < n
+                and w not in kb.ing_nouns and w not in kb.kind_of and not _match_phrase(toks, j, kb.compounds)):
+            return False
+        nxt = toks[j + 1].text
+        listed = np.det is not None and nxt == "," and j + 2 < n and not self.closed(toks[j + 2].text)
+        before_noun = w.endswith("ing") and (np.det is not None or self._mods(np)) and (
+            nxt in kb.kind_of or singularize(nxt, kb)[0] in kb.kind_of or singularize(nxt, kb)[1])
+        # "a smiling sloth", "the rustling leaves": an -ing word before a noun describes it
+        if not (listed or before_noun):
+            return False
+        np.descriptor = np.descriptor or w
+        return True
+
+    def _model_year(self, toks: list[Tok], j: int, n: int) -> bool:
+        """"a blue 1977 Corvette": a year before a noun describes it; it is no count."""
+        w = toks[j].text
+        return _digits(w) and len(w) == 4 and 1800 <= int(w) <= 2099 and j + 1 < n \
+            and not self.closed(toks[j + 1].text) and _number(toks[j + 1].text, self.kb) is None
+
     def _modifier(self, np: NP, toks: list[Tok], j: int, n: int) -> bool:
         """Set the NP field the word at j describes (see MODIFIERS); False when it is no modifier."""
         kb, w = self.kb, toks[j].text
+        if np.det is not None and self._model_year(toks, j, n):
+            np.extra["year"] = w
+            return True
         if w in kb.color_nouns and self._is_head(toks, j):
             return False                              # "an orange next to a banana": the fruit
         if w in kb.light_words and not self._is_head(toks, j):
@@ -418,7 +448,16 @@ class Chunker:
             return False
         w, nxt = toks[j].text, toks[j + 1].text
         return (w.endswith("ing") and nxt in self.kb.determiners) \
-            or (w.endswith("ed") and (nxt in self.kb.spatial or nxt in ("by", "with")))
+            or (w.endswith("ed") and (nxt in self.kb.spatial or nxt in ("by", "with"))) \
+            or self._past_verb(w, nxt)
+
+    def _past_verb(self, w: str, nxt: str) -> bool:
+        """"the musician tuned their guitar", "the park provided shade": an unknown -ed word after a noun,
+        before a phrase, is the verb."""
+        kb = self.kb
+        return w.endswith("ed") and not w.endswith("eed") and len(w) > 4 and w.isalpha() and w not in kb.kind_of \
+            and w not in kb.mass_nouns and nxt not in SENTENCE_END \
+            and (nxt in kb.determiners or nxt in POSSESSIVES or nxt in PARTICLES or not self.closed(nxt))
 
     def _participle_after_noun(self, toks, j, n, words, np) -> bool:
         """"a whale breaching", "an airplane taxiing": an -ing word after the noun is a verb, not a noun."""
@@ -497,7 +536,8 @@ class Chunker:
         starts_np = nxt in self.kb.determiners or _number(nxt, self.kb) is not None
         if w.endswith("ing") and (starts_np or nxt in self.kb.spatial):
             return guess_lemma(w[:-3]), "ing"
-        if w.endswith("ed") and (nxt in self.kb.spatial or nxt in ("by", "with")):
+        if w.endswith("ed") and (nxt in self.kb.spatial or nxt in ("by", "with")
+                                 or (out[-1].type == "NP" and self._past_verb(w, nxt))):
             return (w[:-3] + "y" if w.endswith("ied") else guess_lemma(w[:-2])), "part"
         if w.endswith("s") and not w.endswith("ss") and starts_np and out[-1].type == "NP":
             return (w[:-2] if w.endswith(("ches", "shes", "xes")) else w[:-1]), "s"
@@ -623,7 +663,9 @@ class Chunker:
                     out.append(Chunk("VERB", v[0], t.start, t.end, form=v[1]))
                     i += 1
                     continue
-            if out and out[-1].type in ("AUX", "NEG") and w not in kb.determiners and _number(w, kb) is None \
+            existential = len(out) >= 2 and out[-1].type == "AUX" and out[-2].type == "THERE"   # "there are frogs"
+            if out and out[-1].type in ("AUX", "NEG") and not existential and w not in kb.determiners \
+                    and _number(w, kb) is None \
                     and w not in kb.kind_of and w not in kb.mass_nouns and w not in kb.pronouns \
                     and (i + 1 >= n or self.closed(toks[i + 1].text) or toks[i + 1].text in kb.spatial):
                 out.append(Chunk("ADJ", w, t.start, t.end))  # predicate adjective: "the sun is low"
@@ -633,6 +675,10 @@ class Chunker:
             if r is None and w in ("her", "his", "their"):
                 out.append(Chunk("NP", NP(name="", start=t.start, end=t.end, pronoun=True), t.start, t.end))
                 i += 1
+                continue
+            if r is not None and r[1] + 1 < n and toks[r[1]].text == "of" and not r[0].contents \
+                    and r[0].name.rsplit(" ", 1)[-1] in SCENE_WORDS:
+                i = r[1] + 1      # "an extreme close-up view of", "three-quarters front view of": the frame
                 continue
             if r is not None:
                 np, j = r
