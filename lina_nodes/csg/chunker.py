@@ -489,7 +489,9 @@ class Chunker:
         """"a glass of water", "the reflection of the ball", "a jar full of sand", "a glass half full of
         water": the nested phrase becomes np's contents (or owner); return the next index."""
         w = toks[j].text if j < n else None
-        if w == "of" and j + 1 < n and (self.kb.kind(np.name) == "container" or np.name in IMPLIED_NAMES):
+        kind = self.kb.kind(np.name)
+        if w == "of" and j + 1 < n and (kind == "container" or np.name in IMPLIED_NAMES
+                                       or self.kb.has_trait(np.name, kind, "serving")):
             sub = self.np_at(toks, j + 1, depth + 1)
             if sub is None:
                 return j

@@ -117,8 +117,9 @@ class _Builder:
             self.last = node["id"]
         if np.contents is not None:
             inner = self.entity(np.contents)
-            if inner:
-                self.edge(inner, node["id"], "spatial", "in")
+            if inner:   # "a bowl of soup" is in the bowl; "a plate of rice", "a table full of food" on its holder
+                holder = node["kind"] == "surface" or self.kb.has_trait(name, node["kind"], "serving")
+                self.edge(inner, node["id"], "spatial", "on" if holder else "in")
                 self.last = node["id"]
         return node["id"]
 
@@ -225,6 +226,7 @@ class _Sentence:
         self.neg = False
         self.aux = False
         self.verb: str | None = None       # pending verb for a following preposition
+        self.passive = False               # that verb is a participle ("painted on the wall")
         self.pending: list[tuple] = []     # relations read before their subject ("On the table, a cup")
         self.prev_rel: str | None = None
         self.prev_place: str | None = None
@@ -275,6 +277,8 @@ class _Sentence:
         attrs = {"place": place} if place else {}
         if self.verb:
             attrs["verb"] = self.verb
+            if self.passive:
+                attrs["voice"] = "passive"
         if third:
             attrs["third"] = third
         if not self.subjects:
@@ -622,7 +626,7 @@ class _Sentence:
         if lemma in self.b.kb.containment_verbs and self.subjects and self.peek(j, "COMP", "NP"):
             return self.containment(j, lemma, rel)
         # "a vase is placed on the table": no object, the preposition that follows carries the place
-        self.verb = rel
+        self.verb, self.passive = rel, form == "part"
         if not self.peek(j, "NP"):
             return j
         objs, j = self.group(j)

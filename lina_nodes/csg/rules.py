@@ -146,6 +146,7 @@ def _pairs(G: _Graph, rule: dict, where: str):
     rels = m.get("relation", "any")
     verbs = _verb_set(G.kb, m.get("edge_verb_in"))
     not_verbs = _verb_set(G.kb, m.get("edge_verb_not_in")) or set()
+    not_passive = _verb_set(G.kb, m.get("passive_verb_not_in")) or set()   # "painted on", not "paints on"
     either_way, through_effects = m.get("either_way", False), m.get("through_effects", False)
     seen = set()
     if rels == "any":
@@ -166,7 +167,7 @@ def _pairs(G: _Graph, rule: dict, where: str):
             continue
         if verbs is not None and e.attrs.get("verb") not in verbs:
             continue
-        if e.attrs.get("verb") in not_verbs:
+        if e.attrs.get("verb") in not_verbs or (e.attrs.get("voice") == "passive" and e.attrs["verb"] in not_passive):
             continue
         cands.append((e.src, e.dst, e.relation))
         if either_way and e.relation in SYMMETRIC:
