@@ -630,7 +630,10 @@ class _Sentence:
         if not self.peek(j, "NP"):
             return j
         objs, j = self.group(j)
-        if self.subjects:
+        if self.subjects and lemma in self.b.kb.verb_lists.get("cover", ()) and form != "ing":
+            self.link(self.subjects, objs, "spatial", "on", verb=rel)   # "snow covered the lake": snow on it
+            self.last_obj = objs
+        elif self.subjects:
             self.action(objs)
         else:
             self.set_subjects(objs)
