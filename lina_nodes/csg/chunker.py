@@ -426,9 +426,10 @@ class Chunker:
         known_noun = w in kb.kind_of or singularize(w, kb)[0] in kb.kind_of or w in kb.mass_nouns
         nxt = toks[j + 1].text if j + 1 < n else None
         if words:
-            # a second word that is a verb form ends the phrase ("a cat eats")
-            return not (known_noun and v[1] == "base" and nxt is not None and self.closed(nxt)
-                        and nxt not in kb.determiners)
+            # a second word that is a verb form ends the phrase ("a cat eats"; "the sun set behind")
+            sky = kb.has_trait(words[-1], kb.kind(words[-1]), "sky_light")
+            return sky or not (known_noun and v[1] == "base" and nxt is not None and self.closed(nxt)
+                               and nxt not in kb.determiners)
         if known_noun:
             return False
         if np.det is None and np.count is None and not self._mods(np):
