@@ -324,14 +324,22 @@ class Chunker:
     def _listed_participle(self, np: NP, toks: list[Tok], j: int, n: int) -> bool:
         """"the shimmering, iridescent scales": a participle in a comma-separated adjective list."""
         kb, w = self.kb, toks[j].text
-        if not (w.endswith(("ing", "ed")) and len(w) > 5 and w.isalpha() and j + 1 < n
-                and w not in kb.ing_nouns and w not in kb.kind_of and not _match_phrase(toks, j, kb.compounds)):
+        if not (w.endswith(("ing", "ed", "y")) and len(w) > 4 and w.replace("-", "").isalpha() and j + 1 < n
+                and w not in kb.ing_nouns and w not in kb.kind_of and w not in kb.mass_nouns
+                and w not in kb.adverb_nouns and not _match_phrase(toks, j, kb.compounds)):
             return False
         nxt = toks[j + 1].text
-        listed = np.det is not None and nxt == "," and j + 2 < n and not self.closed(toks[j + 2].text)
-        before_noun = w.endswith("ing") and (np.det is not None or self._mods(np)) and (
-            nxt in kb.kind_of or singularize(nxt, kb)[0] in kb.kind_of or singularize(nxt, kb)[1])
-        # "a smiling sloth", "the rustling leaves": an -ing word before a noun describes it
+        listed = np.det is not None and nxt == "," and j + 2 < n and not self.closed(toks[j + 2].text) \
+            and not w.endswith("y")
+        known = nxt in kb.kind_of or singularize(nxt, kb)[0] in kb.kind_of or singularize(nxt, kb)[1]
+        if w.endswith("y"):    # "a sandy beach", "an icy lake": only a -y word made from a noun ("a daisy field")
+            stems = (w[:-1], w[:-2], w[:-1] + "e") if len(w) > 4 and w[-2] == w[-3] else (w[:-1], w[:-1] + "e")
+            known = known and any(x in kb.kind_of or x in kb.mass_nouns for x in stems)
+        else:                  # "a rounded pebble", "a sleeping cat": any word that is neither closed nor a verb
+            known = known or (nxt.isalpha() and not self.closed(nxt) and self.verb(nxt) is None)
+        before_noun = (np.det is not None or self._mods(np)) and known
+        # "a smiling sloth", "the rustling leaves", "a rounded pebble", "a sandy beach": an -ing, -ed or -y word
+        # that is no known noun, before a noun, describes it
         if not (listed or before_noun):
             return False
         np.descriptor = np.descriptor or w
