@@ -337,7 +337,7 @@ class Chunker:
             known = known and any(x in kb.kind_of or x in kb.mass_nouns for x in stems)
         else:                  # "a rounded pebble", "a sleeping cat": any word that is neither closed nor a verb
             known = known or (nxt.isalpha() and not self.closed(nxt) and self.verb(nxt) is None)
-        before_noun = (np.det is not None or self._mods(np)) and known
+        before_noun = (np.det is not None or np.count is not None or self._mods(np)) and known
         # "a smiling sloth", "the rustling leaves", "a rounded pebble", "a sandy beach": an -ing, -ed or -y word
         # that is no known noun, before a noun, describes it
         if not (listed or before_noun):

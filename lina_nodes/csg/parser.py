@@ -65,9 +65,9 @@ class _Builder:
             return np.extra["_id"]
         if "light" in np.extra:
             self.ambient_light(np.extra["light"], (np.start, np.end))
-            if np.name in self.kb.time_nouns:      # "on a sunny day": only the light
-                np.extra["_id"] = None
-                return None
+        if np.name in self.kb.time_nouns:          # "on a sunny day": only the light; "on a cloudy day": nothing
+            np.extra["_id"] = None
+            return None
         nid = self._entity(np)
         np.extra["_id"] = nid
         return nid
