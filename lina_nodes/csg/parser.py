@@ -633,6 +633,9 @@ class _Sentence:
         if self.subjects and lemma in self.b.kb.verb_lists.get("cover", ()) and form != "ing":
             self.link(self.subjects, objs, "spatial", "on", verb=rel)   # "snow covered the lake": snow on it
             self.last_obj = objs
+        elif self.subjects and lemma in self.b.kb.verb_lists.get("reflection", ()):
+            self.link(objs, self.subjects, "spatial", "in", verb=rel)   # "a mirror reflecting a cat": the cat in it
+            self.last_obj = objs
         elif self.subjects:
             self.action(objs)
         else:
