@@ -27,7 +27,7 @@ CLOSED_OTHER = {"there", "here", "with", "without", "of", "by", "than", "more", 
 IMPLIED_NAMES = {"reflection": "reflection", "shadow": "shadow", "splash": "splash", "ripple": "ripple",
                  "refraction": "refraction", "contact": "contact"}
 SCENE_WORDS = {"scene", "image", "picture", "photo", "photograph", "render", "illustration", "painting",
-               "drawing", "view", "shot", "close-up", "closeup", "cartoon", "sketch"}
+               "drawing", "view", "shot", "close-up", "closeup", "cartoon", "sketch", "portrait"}
 MAX_NOUN_WORDS = 3
 MAX_PRE = 6
 MAX_MODS = 8
@@ -690,6 +690,9 @@ class Chunker:
             if r is not None and r[1] + 1 < n and toks[r[1]].text == "of" and not r[0].contents \
                     and r[0].name.rsplit(" ", 1)[-1] in SCENE_WORDS:
                 i = r[1] + 1      # "an extreme close-up view of", "three-quarters front view of": the frame
+                continue
+            if r is not None and r[1] + 1 < n and toks[r[1]].text in SCENE_WORDS and toks[r[1] + 1].text == "of":
+                i = r[1] + 2      # "a high-quality photograph of", "a DSLR photo of": the frame
                 continue
             if r is not None:
                 np, j = r
