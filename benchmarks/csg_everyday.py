@@ -1,6 +1,6 @@
 """CSG parser on everyday prompts written by other people (issue 18).
 
-    .venv/bin/python benchmarks/csg_everyday.py [--set dev|heldout|both|heldout_b] [--verbose] [--json]
+    .venv/bin/python benchmarks/csg_everyday.py [--set dev|heldout|both|heldout_b|heldout_c] [--verbose] [--json]
         [--llm-url http://127.0.0.1:11434/v1 --llm-model NAME [--llm-timeout S]]
 
 With --llm-url the same sets are parsed by the optional LLM backend (lina_nodes.csg.llm.parse_llm: the
@@ -47,7 +47,10 @@ from lina_nodes.csg.parser import parse  # noqa: E402
 
 SETS = {"dev": ROOT / "tests" / "data" / "csg_everyday_dev.jsonl",
         "heldout": ROOT / "tests" / "data" / "csg_everyday_heldout.jsonl",
-        "heldout_b": ROOT / "tests" / "data" / "csg_everyday_heldout_b.jsonl"}
+        "heldout_b": ROOT / "tests" / "data" / "csg_everyday_heldout_b.jsonl",
+        "heldout_c": ROOT / "tests" / "data" / "csg_everyday_heldout_c.jsonl"}
+# "a X behind a Y", "a X on the left of a Y": T2I-CompBench's templated lists; every other source is free-form
+TEMPLATE_SOURCES = ("T2I-CompBench/spatial", "T2I-CompBench/3d_spatial")
 ATTRS = ("color", "material", "pattern", "size", "count")
 EFFECT_KINDS = ("reflection", "shadow", "splash", "ripple", "refraction", "contact", "fill", "occlusion")
 
@@ -93,7 +96,8 @@ def evaluate(items: list[dict]) -> tuple[dict, dict, list]:
     fails = []
     for item in items:
         s = score_item(item)
-        for key in ("ALL", f"cat:{item['cat']}", f"src:{item.get('source', '?')}"):
+        form = "template" if item.get("source") in TEMPLATE_SOURCES else "free"
+        for key in ("ALL", f"cat:{item['cat']}", f"src:{item.get('source', '?')}", f"form:{form}"):
             t = groups[key]
             t["items"] += 1
             for k in ("n_tp", "n_pred", "n_gold", "a_ok", "a_all"):
@@ -138,7 +142,7 @@ def report(name: str, items: list[dict], verbose: bool) -> dict:
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--set", choices=("dev", "heldout", "both", "heldout_b"), default="dev")
+    ap.add_argument("--set", choices=("dev", "heldout", "both", "heldout_b", "heldout_c"), default="dev")
     ap.add_argument("--verbose", action="store_true", help="list every prompt the parser got partly wrong")
     ap.add_argument("--json", action="store_true")
     ap.add_argument("--llm-url", help="OpenAI-compatible endpoint, e.g. http://127.0.0.1:11434/v1 (Ollama)")
