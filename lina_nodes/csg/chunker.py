@@ -34,6 +34,7 @@ MAX_MODS = 8
 MAX_DEPTH = 2
 SINGULAR_DETS = ("a", "an", "one", "this", "that", "another", "each", "every")   # "a candle lights": a verb
 POSSESSIVES = ("its", "his", "her", "their")     # "its shadow": owned by the previous entity
+ADJECTIVE_SUFFIXES = ("ant", "ent", "ate", "ive", "ous", "ful", "ic", "al", "ible", "able", "ish", "less", "ed", "ing", "y")
 PARTICLES = ("about", "up", "down", "out", "off", "away", "around")   # "a yacht tossed about"
 INTENSIFIERS = ("very", "quite", "really", "bright", "pale", "deep")
 DESCRIPTIVE_SUFFIXES = ("ful", "ous", "ish", "less", "ive")   # unknown adjectives: "graceful", "enormous"
@@ -312,7 +313,8 @@ class Chunker:
             if fill:
                 np.fill = fill[0]
                 j += fill[1]
-            elif self._modifier(np, toks, j, n) or self._listed_participle(np, toks, j, n):
+            elif self._modifier(np, toks, j, n) or self._listed_participle(np, toks, j, n) \
+                    or self._listed_adjective(np, toks, j, n):
                 j += 1
             elif toks[j].text == "," and self._mods(np) and j + 1 < n and not self.closed(toks[j + 1].text) \
                     and _number(toks[j + 1].text, self.kb) is None:
@@ -320,6 +322,21 @@ class Chunker:
             else:
                 break
         return j
+
+    def _adjective_like(self, w: str) -> bool:
+        kb = self.kb
+        return w.isalpha() and len(w) > 3 and w not in kb.kind_of and w not in kb.mass_nouns \
+            and not singularize(w, kb)[1] and (self.is_modifier(w) or w.endswith(ADJECTIVE_SUFFIXES))
+
+    def _listed_adjective(self, np: NP, toks: list[Tok], j: int, n: int) -> bool:
+        """"the vibrant, multicolored feathers", "the delicate, translucent wings": adjectives in a comma list
+        (the word after the comma is adjective-like too, so "the guitar, drum and piano" stays a list)."""
+        w = toks[j].text
+        if np.det is None or j + 2 >= n or toks[j + 1].text != "," or not self._adjective_like(w) \
+                or not self._adjective_like(toks[j + 2].text):
+            return False
+        np.descriptor = np.descriptor or w
+        return True
 
     def _listed_participle(self, np: NP, toks: list[Tok], j: int, n: int) -> bool:
         """"the shimmering, iridescent scales": a participle in a comma-separated adjective list."""

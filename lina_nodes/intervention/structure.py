@@ -18,7 +18,8 @@ still free to change, and paints the ground as sand.
 A node is deferred when all of these hold (``deferred_nodes``):
   * its name has the knowledge file's ``ground_cover`` trait (sand, grass, snow, carpet...), it is not
     negated and its words are located in the prompt (``span``);
-  * it is only ever the target of spatial placement edges (in / on / inside) and the source of none;
+  * it is only ever the target of spatial placement edges (in / on / inside) and the source of none (the
+    contact the knowledge file gives what stands *in* it does not count; a support, "on the grass", stays);
   * every subject placed on it keeps another spatial or action edge to a node that is not deferred
     (so the structure prompt still says where the subject goes).
 The deferred node's words are cut together with the spatial phrase before them (the knowledge file's
@@ -58,7 +59,10 @@ def deferred_nodes(g: CSG, knowledge: Knowledge | None = None) -> list[str]:
         if n.negated or n.span is None or not kb.has_trait(n.name, n.kind, TRAIT):
             continue
         into = [e for e in g.edges if e.dst == n.id]
-        if not into or any(e.src == n.id for e in g.edges):
+        # a support ("on the grass") stays; a cover that only holds what is in it ("in the grass") may go, whatever
+        # contact the knowledge file gives what stands in it
+        supported = {e.src for e in into if e.kind == "spatial" and e.relation == "on"}
+        if not into or any(e.src == n.id and (e.kind != "causal" or supported) for e in g.edges):
             continue
         if all(e.kind == "spatial" and e.relation in PLACEMENT and not e.negated for e in into):
             cand.append(n.id)
