@@ -2,6 +2,7 @@
 
     .venv/bin/python benchmarks/lever_probes.py regions   [--n 50]   # region-prompt settings, reversed actions
     .venv/bin/python benchmarks/lever_probes.py reference            # the fine-placement deferral by reference size
+    .venv/bin/python benchmarks/lever_probes.py mirror     [--n 0]   # a mirror-copy prototype, reflection prompts
 
 Pool: PhysWorld OOD 1000-1199 (the adapter's training pool), seeds 0 and 1, the shipped model through the
 nodes' own code (``PhysWorldRunner``: 20 Euler steps, CFG 4, substitute mode), the registered judge.
@@ -10,7 +11,11 @@ nodes' own code (``PhysWorldRunner``: 20 Euler steps, CFG 4, substitute mode), t
 with the verb added to the agent's phrase, and with a counterfactual negative on top.
 ``reference``: on the prompts with a fine placement ("at the edge of a mirror"), the prior's plan against the
 same plan with the coarse structure phase ("near a mirror", 0.8 of the window), grouped by the size the CSG
-gives the reference (small / large / unsized). Prints mean scores and the paired difference per variant.
+gives the reference (small / large / unsized). ``mirror``: a prototype lever never shipped, on the cone-reflection
+and small-mirror-edge prompts: inside the layout-focus share of the window, the early denoised estimate inside
+each CSG reflection box is pulled toward the vertically flipped estimate of its source's box (what a floor mirror
+or water shows), weighted by how far each source pixel is from its row's background; it runs in the layout-focus
+post-CFG slot (patched for the probe, focus itself off). Prints mean scores and the paired difference per variant.
 """
 from __future__ import annotations
 
@@ -45,6 +50,39 @@ def reference_variants(g, prompt_plan) -> dict:
     return {"prior": {}, "coarse phase 0.8": {"structure_prompt": coarse, "structure_share": 0.8}} if n else {}
 
 
+def mirror_pairs(g) -> list:
+    """(source box, reflection box) of every reflection node of the CSG."""
+    boxes = {n.id: n.box for n in g.nodes}
+    return [(boxes[n.physics["of"]], n.box) for n in g.nodes
+            if n.kind == "reflection" and n.box and boxes.get(n.physics.get("of"))]
+
+
+def mirror_copy(d, pairs, eta: float):
+    """D + eta * c * (flip(D_src) - D) inside each reflection box, flipped about the line between the boxes."""
+    import torch  # noqa: F401
+
+    from lina_nodes.intervention.layout_focus import row_background
+
+    h, w = d.shape[-2:]
+    out, dev = d.clone(), (d - row_background(d)).norm(dim=1, keepdim=True)
+    scale = 0.5 * dev.amax(dim=(-1, -2))[..., None] + 1e-6
+    for (_, sy0, _, sy1), (rx0, ry0, rx1, ry1) in pairs:
+        axis = 0.5 * (sy1 + ry0) * h
+        xa, xb = int(np.floor(rx0 * w)), int(np.ceil(rx1 * w))
+        for y in range(max(int(np.floor(ry0 * h)), 0), min(int(np.ceil(ry1 * h)), h)):
+            ys = int(round(2 * axis - y - 1))
+            if 0 <= ys < h and ys >= sy0 * h - 1:
+                c = (dev[..., ys, xa:xb] / scale).clamp(0, 1)
+                out[..., y, xa:xb] += eta * c * (d[..., ys, xa:xb] - out[..., y, xa:xb])
+    return out
+
+
+def mirror_variants(g, prompt_plan) -> dict:
+    on = {"layout_strength": 1.0, "layout_share": 0.9}
+    return {"prior": {}, "copy 0.5": {**on, "_copy": 0.5}, "copy 1.0": {**on, "_copy": 1.0}} \
+        if mirror_pairs(g) else {}
+
+
 def reference_group(g) -> str:
     size = {n.id: n.physics.get("size") for n in g.nodes}
     refs = [size.get(e.dst) for e in g.edges if e.attrs.get("place") == "edge"]
@@ -53,7 +91,7 @@ def reference_group(g) -> str:
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("probe", choices=("regions", "reference"))
+    ap.add_argument("probe", choices=("regions", "reference", "mirror"))
     ap.add_argument("--n", type=int, default=0, help="at most this many prompts (0: all that qualify)")
     args = ap.parse_args(argv)
     import torch
@@ -65,6 +103,11 @@ def main(argv=None) -> int:
 
     torch.set_num_threads(1)
     runner = PhysWorldRunner()
+    copy = {"eta": 0.0, "pairs": []}
+    if args.probe == "mirror":
+        from lina_nodes.intervention import layout_focus
+
+        layout_focus.focus = lambda d, keep, eta: mirror_copy(d, copy["pairs"], copy["eta"]) if copy["eta"] else d
     scores: dict = defaultdict(lambda: defaultdict(list))     # group -> variant -> [score]
     used = 0
     for it in load_pool("physworld:ood_test:1000:200"):
@@ -75,6 +118,13 @@ def main(argv=None) -> int:
             if it["labels"]["rule"] != "reversed_action":
                 continue
             variants, group = region_variants(g, prior_plan(g)), "reversed action"
+        elif args.probe == "mirror":
+            if not ({"cone_reflection", "small_mirror_edge"} & set(it["labels"]["rule"].split("+"))):
+                continue
+            variants, group = mirror_variants(g, prior_plan(g)), it["labels"]["rule"]
+            copy["pairs"] = mirror_pairs(g)
+            if not variants:
+                continue
         else:
             variants, group = reference_variants(g, prior_plan(g)), reference_group(g)
             if not variants:
@@ -82,6 +132,8 @@ def main(argv=None) -> int:
         used += 1
         for seed in SEEDS:
             for name, changes in variants.items():
+                copy["eta"] = changes.get("_copy", 0.0)
+                changes = {k: v for k, v in changes.items() if k != "_copy"}
                 image, _ = runner(it["prompt"], seed, {"mode": "substitute", **changes})
                 scores[group][name].append(physworld_judge(image, it))
     for group, by in sorted(scores.items()):
