@@ -3,6 +3,7 @@
     .venv/bin/python benchmarks/lever_probes.py regions   [--n 50]   # region-prompt settings, reversed actions
     .venv/bin/python benchmarks/lever_probes.py reference            # the fine-placement deferral by reference size
     .venv/bin/python benchmarks/lever_probes.py mirror     [--n 0]   # a mirror-copy prototype, reflection prompts
+    .venv/bin/python benchmarks/lever_probes.py reflector  [--n 0]   # region prompts that include the mirror
 
 Pool: PhysWorld OOD 1000-1199 (the adapter's training pool), seeds 0 and 1, the shipped model through the
 nodes' own code (``PhysWorldRunner``: 20 Euler steps, CFG 4, substitute mode), the registered judge.
@@ -15,7 +16,10 @@ gives the reference (small / large / unsized). ``mirror``: a prototype lever nev
 and small-mirror-edge prompts: inside the layout-focus share of the window, the early denoised estimate inside
 each CSG reflection box is pulled toward the vertically flipped estimate of its source's box (what a floor mirror
 or water shows), weighted by how far each source pixel is from its row's background; it runs in the layout-focus
-post-CFG slot (patched for the probe, focus itself off). Prints mean scores and the paired difference per variant.
+post-CFG slot (patched for the probe, focus itself off). ``reflector``: on the same prompts, region prompts
+(strength 4, 0.9 of the window) for the objects only (the shipped lever), for the objects and the reflector
+("a small mirror" in its CSG box, so a small mirror is drawn small), and for the reflector alone. Prints mean
+scores and the paired difference per variant.
 """
 from __future__ import annotations
 
@@ -83,6 +87,20 @@ def mirror_variants(g, prompt_plan) -> dict:
         if mirror_pairs(g) else {}
 
 
+def reflector_variants(g, prompt_plan) -> dict:
+    """Region prompts with the reflector's own phrase and box added (mirrors, ponds, lakes: the reflection's owner)."""
+    objs = [r.to_dict() for r in prompt_plan.region_prompts]
+    refl = {e.src for e in g.edges if e.relation == "reflects"} - {r["node"] for r in objs}
+    extra = [{"node": n.id, "text": g.prompt[n.span[0]:n.span[1]].strip(), "box": list(n.box)} for n in g.nodes
+             if n.id in refl and n.explicit and n.span and n.box and n.kind not in ("object", "agent")]
+    if not extra:
+        return {}
+    on = {"region_strength": 4.0, "region_share": 0.9}
+    out = {"prior": {}, "objects (shipped)": on, "objects + reflector": {**on, "region_prompts": objs + extra},
+           "reflector alone": {**on, "region_prompts": extra}}
+    return out if objs else {k: v for k, v in out.items() if k != "objects (shipped)"}
+
+
 def reference_group(g) -> str:
     size = {n.id: n.physics.get("size") for n in g.nodes}
     refs = [size.get(e.dst) for e in g.edges if e.attrs.get("place") == "edge"]
@@ -91,7 +109,7 @@ def reference_group(g) -> str:
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("probe", choices=("regions", "reference", "mirror"))
+    ap.add_argument("probe", choices=("regions", "reference", "mirror", "reflector"))
     ap.add_argument("--n", type=int, default=0, help="at most this many prompts (0: all that qualify)")
     args = ap.parse_args(argv)
     import torch
@@ -118,10 +136,11 @@ def main(argv=None) -> int:
             if it["labels"]["rule"] != "reversed_action":
                 continue
             variants, group = region_variants(g, prior_plan(g)), "reversed action"
-        elif args.probe == "mirror":
+        elif args.probe in ("mirror", "reflector"):
             if not ({"cone_reflection", "small_mirror_edge"} & set(it["labels"]["rule"].split("+"))):
                 continue
-            variants, group = mirror_variants(g, prior_plan(g)), it["labels"]["rule"]
+            make = mirror_variants if args.probe == "mirror" else reflector_variants
+            variants, group = make(g, prior_plan(g)), it["labels"]["rule"]
             copy["pairs"] = mirror_pairs(g)
             if not variants:
                 continue
