@@ -10,6 +10,9 @@ completion / strong), the layout focus (CSG boxes through 0.9 of the window), th
 (reversed action roles for the whole run), a longer window, and the schedule alone (no conditioning edit).
 Version "2" adds the region prompts (each explicit object's phrase masked to its CSG box through 0.9 of the
 window, ``regions.py``): the one action that costs evaluations (one per region and step of its phase).
+Version "3" adds the shape stand-in (the structure phase lays a shape out as its stand-in, a cone as a
+cylinder, through 0.9 of the window: ``structure.stand_in_prompt``; the same plan as the prior for a prompt
+without such a shape).
 An adapter stores its own actions, so files of an earlier version still load (``COMPATIBLE``).
 """
 from __future__ import annotations
@@ -18,8 +21,8 @@ from types import MappingProxyType
 
 from .plan import MODES, RANGES, PlanError
 
-ACTION_SPACE_VERSION = "2"
-COMPATIBLE = ("1", "2")   # action-space versions whose plan fields mean the same in this LINA
+ACTION_SPACE_VERSION = "3"
+COMPATIBLE = ("1", "2", "3")   # action-space versions whose plan fields mean the same in this LINA
 
 _SUB = {"mode": "substitute"}   # every action's mode: no add-mode evaluation
 ACTIONS = MappingProxyType({name: {**_SUB, **changes} for name, changes in {
@@ -33,6 +36,7 @@ ACTIONS = MappingProxyType({name: {**_SUB, **changes} for name, changes in {
     "window_long": {"window_end": 0.6},
     "schedule_only": {"latent_strength": 0.0, "structure_share": 0.0},
     "regions": {"region_strength": 4.0, "region_share": 0.9},
+    "stand_in": {"stand_in_share": 0.9},
 }.items()})
 
 

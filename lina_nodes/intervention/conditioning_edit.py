@@ -24,6 +24,7 @@ from . import regions
 from .plan import RANGES, LinaPlan, PlanError, as_plan, check_encoder_width
 from .prior import prior_plan
 from .prompt_edit import aligned_targets, edit_pooled, edit_tokens
+from .structure import resolve_stand_in
 from .subspace import CACHE as SUBSPACES
 from .subspace import Subspace, fingerprint
 from .token_align import align_prompt
@@ -159,6 +160,7 @@ def build_conditioning(csg, enc: TextEncoderIO, adapter=None, prompt_scale: floa
     plan = resolve_plan(g, cp, width, positive, adapter, prompt_scale, latent_scale, mode, plan_json)
     if plan_changes:
         plan = plan.updated(**plan_changes)
+    plan = resolve_stand_in(plan)
     if plan.prompt_strength == 0.0:
         # no prompt edit: c' is the causal completion itself (the latent term then guides toward it)
         edited = enc.conditioning(cp) if plan.latent_strength else [[t, d.copy()] for t, d in positive]

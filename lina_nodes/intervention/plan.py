@@ -29,6 +29,10 @@ Fields (see docs/interventions.md):
                    (``regions.py``; at most 8)
   region_strength  mask strength of each region prompt inside its box (0 = off)         [0, 4]
   region_share     share of the early window (in denoising progress) the region prompts act in  [0, 0.95]
+  stand_in_prompt  the structure text with each shape that has a stand-in replaced ("a cone" -> "a cylinder";
+                   "" = none; ``structure.stand_in_prompt``)
+  stand_in_share   when > 0, the structure phase conditions on stand_in_prompt through max(structure_share,
+                   stand_in_share) of the early window (``structure.resolve_stand_in``; 0 = off)  [0, 0.95]
 """
 from __future__ import annotations
 
@@ -56,6 +60,7 @@ RANGES = {  # every bounded plan field: (lo, hi); the one home of these ranges
     "counterfactual_share": (0.0, 1.0),
     "region_strength": (0.0, 4.0),
     "region_share": (0.0, 0.95),
+    "stand_in_share": (0.0, 0.95),
 }
 
 
@@ -105,6 +110,8 @@ class LinaPlan:
     region_prompts: tuple = ()
     region_strength: float = 0.0
     region_share: float = 0.0
+    stand_in_prompt: str = ""
+    stand_in_share: float = 0.0
     source: str = "prior"
     prompt: str = ""
     causal_prompt: str = ""
@@ -224,7 +231,7 @@ def validate(plan: LinaPlan) -> LinaPlan:
         if not lo <= v <= hi:
             raise PlanError(f"must be in [{lo:g}, {hi:g}], got {v:g}.", field=f"plan.{name}")
         vals[name] = v
-    for key in ("structure_prompt", "counterfactual_prompt"):
+    for key in ("structure_prompt", "counterfactual_prompt", "stand_in_prompt"):
         if not isinstance(getattr(plan, key), str):
             raise PlanError(f"must be a string, got {type(getattr(plan, key)).__name__}.", field=f"plan.{key}")
     if plan.mode not in MODES:

@@ -34,7 +34,7 @@ from .counterfactual import counterfactual_prompt
 from .layout_focus import layout_boxes
 from .plan import LinaPlan, Region, validate
 from .regions import region_prompts
-from .structure import structure_plan
+from .structure import stand_in_prompt, structure_plan
 
 W_IMPLIED = 1.0
 W_CAUSE = 0.6
@@ -108,6 +108,7 @@ def prior_plan(g: CSG, causal_prompt: str = "") -> LinaPlan:
         layout_boxes=layout_boxes(g),
         counterfactual_prompt=counterfactual_prompt(g),
         region_prompts=region_prompts(g),
+        stand_in_prompt=stand_in_prompt(g, sp),
         prompt=g.prompt,
         causal_prompt=causal_prompt,
         notes=tuple(notes),

@@ -43,6 +43,7 @@ DEFERRALS = Path(__file__).with_name("deferrals.json")
 _DATA = json.loads(DEFERRALS.read_text())
 STRUCTURE_SHARES = _DATA["structure_share"]                       # deferral kind -> share of the window
 REFERENCE_SIZES = frozenset(_DATA["placement_reference_sizes"])  # a fine placement is deferred on these only
+STAND_INS = dict(_DATA.get("shape_stand_ins", {}))                # shape noun -> its stand-in in the structure phase
 
 PLACEMENT = ("in", "on", "inside", "on_top_of")
 TRAIT = "ground_cover"
@@ -165,3 +166,33 @@ def structure_plan(g: CSG, knowledge: Knowledge | None = None) -> tuple[str, flo
         return "", 0.0, []
     share = min([shares["ground_cover"]] * bool(grounds) + [shares["placement"]] * bool(n and coarse))
     return (coarse if n and coarse else text), float(share), deferred
+
+
+def _plural(noun: str) -> str:
+    return noun + ("es" if noun.endswith(("s", "x", "z", "ch", "sh")) else "s")
+
+
+def stand_in_prompt(g: CSG, text: str = "") -> str:
+    """``text`` (default the prompt) with each explicit object's shape noun replaced by its stand-in
+    (``deferrals.json`` ``shape_stand_ins``: "a large cyan cone" -> "a large cyan cylinder"); "" when no object
+    has one. Only the bare noun, singular or plural, is replaced ("a traffic cone" is a traffic cone)."""
+    text = text or g.prompt or ""
+    names = {n.name for n in g.nodes if n.explicit and not n.negated and n.name in STAND_INS}
+    out = text
+    for name in sorted(names):
+        sub = STAND_INS[name]
+        out = re.sub(rf"\b{re.escape(_plural(name))}\b", _plural(sub), out, flags=re.IGNORECASE)
+        out = re.sub(rf"\b{re.escape(name)}\b", sub, out, flags=re.IGNORECASE)
+    return out if out != text else ""
+
+
+def resolve_stand_in(plan):
+    """The plan whose structure phase uses the stand-in text when ``stand_in_share`` turns it on: the structure
+    prompt becomes ``stand_in_prompt`` through max(structure_share, stand_in_share) of the window. The one place
+    the two fields are read; idempotent."""
+    if plan.stand_in_share <= 0.0:
+        return plan
+    if not plan.stand_in_prompt.strip():
+        return plan.updated(stand_in_share=0.0)     # nothing to stand in: the same plan as without the lever
+    return plan.updated(structure_prompt=plan.stand_in_prompt,
+                        structure_share=max(plan.structure_share, plan.stand_in_share))

@@ -103,3 +103,35 @@ def test_nothing_to_defer_gives_no_structure_phase():
 
     assert structure_plan(parse("a red ball on a table next to the edge")) == ("", 0.0, [])
     assert prior_plan(parse("a red ball in front of a small mirror")).structure_share == 0.0
+
+
+@pytest.mark.parametrize("prompt, stand_in", [
+    ("a small mirror with a large pink cone standing at its edge", "a small mirror with a large pink cylinder"),
+    ("a large mirror under a small blue cone", "a large mirror under a small blue cylinder"),
+    ("two cones on a table", "two cylinders on a table"),
+    ("a traffic cone on the road", ""),           # a compound is its own thing
+    ("a red ball on a mirror", ""),
+])
+def test_shape_stand_in_text_builds_on_the_structure_prompt(prompt, stand_in):
+    from lina_nodes.intervention.prior import prior_plan
+
+    assert prior_plan(parse(prompt)).stand_in_prompt == stand_in
+
+
+def test_stand_in_turns_the_structure_phase_on_only_when_asked_and_only_with_a_stand_in():
+    from lina_nodes.intervention.prior import prior_plan
+    from lina_nodes.intervention.structure import resolve_stand_in
+
+    plan = prior_plan(parse("a small mirror with a large pink cone standing at its edge"))
+    assert resolve_stand_in(plan) == plan and plan.stand_in_share == 0.0       # the prior leaves it off
+    on = resolve_stand_in(plan.updated(stand_in_share=0.9))
+    assert on.structure_prompt == "a small mirror with a large pink cylinder" and on.structure_share == 0.9
+    assert resolve_stand_in(on) == on                                           # idempotent
+    longer = resolve_stand_in(plan.updated(structure_share=0.95, stand_in_share=0.3))
+    assert longer.structure_share == 0.95                                       # the longer phase wins
+    ball = prior_plan(parse("a red ball on a mirror"))
+    assert resolve_stand_in(ball.updated(stand_in_share=0.9)) == ball           # nothing to stand in: same plan
+    with pytest.raises(PlanError, match="stand_in_share"):
+        plan.updated(stand_in_share=1.5)
+    with pytest.raises(PlanError, match="stand_in_prompt"):
+        plan.updated(stand_in_prompt=3)
