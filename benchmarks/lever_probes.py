@@ -4,6 +4,7 @@
     .venv/bin/python benchmarks/lever_probes.py reference            # the fine-placement deferral by reference size
     .venv/bin/python benchmarks/lever_probes.py mirror     [--n 0]   # a mirror-copy prototype, reflection prompts
     .venv/bin/python benchmarks/lever_probes.py reflector  [--n 0]   # region prompts that include the mirror
+    .venv/bin/python benchmarks/lever_probes.py stand_in   [--n 0]   # which shape stands in for a cone, how long
 
 Pool: PhysWorld OOD 1000-1199 (the adapter's training pool), seeds 0 and 1, the shipped model through the
 nodes' own code (``PhysWorldRunner``: 20 Euler steps, CFG 4, substitute mode), the registered judge.
@@ -19,7 +20,10 @@ or water shows), weighted by how far each source pixel is from its row's backgro
 post-CFG slot (patched for the probe, focus itself off). ``reflector``: on the same prompts, region prompts
 (strength 4, 0.9 of the window) for the objects only (the shipped lever), for the objects and the reflector
 ("a small mirror" in its CSG box, so a small mirror is drawn small), and for the reflector alone. Prints mean
-scores and the paired difference per variant.
+scores and the paired difference per variant. ``stand_in``: on the prompts with a cone in a reflection scene,
+the structure phase with the cone laid out as a cylinder or as a ball, through 0.3 / 0.6 / 0.9 of the window
+(the prior's own structure text, when it has one, with the noun replaced): the probe behind ``deferrals.json``
+``shape_stand_ins``.
 """
 from __future__ import annotations
 
@@ -101,6 +105,20 @@ def reflector_variants(g, prompt_plan) -> dict:
     return out if objs else {k: v for k, v in out.items() if k != "objects (shipped)"}
 
 
+def stand_in_variants(g, prompt_plan) -> dict:
+    import re
+
+    base = prompt_plan.structure_prompt or g.prompt
+    if not re.search(r"\bcones?\b", base):
+        return {}
+    out = {"prior": {}}
+    for noun, shares in (("cylinder", (0.3, 0.6, 0.9)), ("ball", (0.9,))):
+        text = re.sub(r"\bcones\b", noun + "s", re.sub(r"\bcone\b", noun, base))
+        for sh in shares:
+            out[f"{noun} {sh}"] = {"structure_prompt": text, "structure_share": max(sh, prompt_plan.structure_share)}
+    return out
+
+
 def reference_group(g) -> str:
     size = {n.id: n.physics.get("size") for n in g.nodes}
     refs = [size.get(e.dst) for e in g.edges if e.attrs.get("place") == "edge"]
@@ -109,7 +127,7 @@ def reference_group(g) -> str:
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("probe", choices=("regions", "reference", "mirror", "reflector"))
+    ap.add_argument("probe", choices=("regions", "reference", "mirror", "reflector", "stand_in"))
     ap.add_argument("--n", type=int, default=0, help="at most this many prompts (0: all that qualify)")
     args = ap.parse_args(argv)
     import torch
@@ -136,10 +154,11 @@ def main(argv=None) -> int:
             if it["labels"]["rule"] != "reversed_action":
                 continue
             variants, group = region_variants(g, prior_plan(g)), "reversed action"
-        elif args.probe in ("mirror", "reflector"):
+        elif args.probe in ("mirror", "reflector", "stand_in"):
             if not ({"cone_reflection", "small_mirror_edge"} & set(it["labels"]["rule"].split("+"))):
                 continue
-            make = mirror_variants if args.probe == "mirror" else reflector_variants
+            make = {"mirror": mirror_variants, "reflector": reflector_variants,
+                    "stand_in": stand_in_variants}[args.probe]
             variants, group = make(g, prior_plan(g)), it["labels"]["rule"]
             copy["pairs"] = mirror_pairs(g)
             if not variants:
