@@ -1,5 +1,5 @@
 """The adapter's levers in a real ComfyUI server on the tiny SD1.5, SD3 and Wan stand-ins: the counterfactual
-negative, the layout focus and the region prompts, each alone in a substitute-mode plan given to LINA Plan's override_json, act
+negative, the layout focus, the region prompts and the shape stand-in, each alone in a substitute-mode plan given to LINA Plan's override_json, act
 (the latent differs from CFGGuider's on the same schedule and seed), stay finite, and a plan whose lever is
 off is CFGGuider exactly."""
 from __future__ import annotations
@@ -46,6 +46,32 @@ def test_each_lever_acts_alone_and_is_a_noop_when_off(comfy, family):
         got = run(f"lever_{name}", override={**off, **changes})
         assert got.shape == base.shape and got.isfinite().all(), name
         assert (got - base).abs().max() > 1e-4, f"{name} had no effect on {family}"
+
+
+@pytest.mark.parametrize("family", ["sd15", "sd3", "wan"])
+def test_shape_stand_in_acts_in_the_structure_phase(comfy, family):
+    """stand_in_share > 0: the structure phase conditions on the prompt with the cone laid out as a cylinder
+    (resolved into the plan's structure prompt); with it 0 the plan is the lever-free one (CFGGuider exactly)."""
+    prompt = "a large red cone eats a small blue ball"
+    g, _model, clip, _ = loaders(comfy, family)
+    g.update(plan_nodes(clip, prompt=prompt))
+    g["show"] = {"class_type": "PreviewAny", "inputs": {"source": ["plan", 3]}}
+    plan = json.loads(comfy.run(g, timeout=300)["outputs"]["plan"]["text"][0])
+    assert plan["stand_in_prompt"] == "a large red cylinder eats a small blue ball" and plan["stand_in_share"] == 0.0
+    off = {**plan, "mode": "substitute", "latent_strength": 0.0, "structure_share": 0.0, "notes": []}
+    steps = 3 if family == "wan" else 4
+
+    def run(prefix, guider="lina", override=None):
+        pk = {"prompt": prompt, "mode": "substitute"}
+        if override is not None:
+            pk["override_json"] = json.dumps(override)
+        gr = guider_graph(comfy, family, f"{prefix}_{family}", guider=guider, steps=steps, plan_kw=pk)
+        return latent_of(comfy, comfy.run(gr, timeout=300))
+
+    base = run("standin_cfg", guider="cfg")
+    assert (run("standin_off", override=off) - base).abs().max() < 1e-5
+    got = run("standin_on", override={**off, "stand_in_share": 0.9})
+    assert got.shape == base.shape and got.isfinite().all() and (got - base).abs().max() > 1e-4
 
 
 def test_mode_from_plan_keeps_the_plans_mode(comfy, tmp_path):
