@@ -17,6 +17,7 @@ from ..inprocess.sampling import sample_latent
 from ..inprocess.sigmas import causal_sigmas
 from ..intervention.plan import as_plan
 from ..intervention.regions import region_changes
+from ..intervention.structure import stand_in_changes
 from ..security import require_finite
 from .types import AdapterType, CSGType, PlanType
 
@@ -82,6 +83,12 @@ class PlanNode(io.ComfyNode):
                                        "at this mask strength; one extra model evaluation per object and early step. "
                                        "0 = the plan's own (off in the prior; an adapter turns it on where it learned "
                                        "it helps)."),
+                io.Boolean.Input("shape_stand_in", default=False, optional=True,
+                                 tooltip="Shape stand-in: through 0.9 of the early window the layout is formed with each "
+                                         "shape that has a stand-in drawn as it (a cone as a cylinder; table "
+                                         "deferrals.json), then the full prompt shapes it. No extra evaluation. Off = "
+                                         "the plan's own (off in the prior; an adapter turns it on where it learned "
+                                         "it helps)."),
             ],
             outputs=[
                 PlanType.Output("plan", tooltip="The plan, for LINA Guider, LINA Model Patch and LINA Causal Scheduler; "
@@ -95,8 +102,8 @@ class PlanNode(io.ComfyNode):
 
     @classmethod
     def execute(cls, csg, clip, prompt_scale=1.0, latent_scale=1.0, mode="add", adapter=None,
-                override_json="", region_strength=0.0) -> io.NodeOutput:
-        changes = region_changes(region_strength)
+                override_json="", region_strength=0.0, shape_stand_in=False) -> io.NodeOutput:
+        changes = {**(region_changes(region_strength) or {}), **(stand_in_changes(shape_stand_in) or {})} or None
         plan, pos, lpos = build_plan(csg, clip, adapter, float(prompt_scale), float(latent_scale),
                                      "" if mode == PLAN_MODE else mode, override_json or "", plan_changes=changes)
         text = as_plan(plan).to_json(indent=1)

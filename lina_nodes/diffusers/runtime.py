@@ -54,6 +54,7 @@ from ..intervention import regions
 from ..intervention.conditioning_edit import LinaConditioning, build_conditioning
 from ..intervention.plan import PlanError
 from ..intervention.schedule import CausalSchedule, knee_for_family, reallocate
+from ..intervention.structure import stand_in_changes
 from .encoders import PipelineTextIO
 from .families import Family, family_of
 
@@ -509,7 +510,8 @@ def _adapter(adapter):
 def apply(pipe, prompt: str, adapter=None, mode: str | None = None, *, csg=None, enabled: bool = True,
           schedule="auto", beta: float | None = None, rho: float | None = None, prompt_scale: float = 1.0,
           latent_scale: float = 1.0, plan_json: str = "", mask: torch.Tensor | None = None,
-          max_sequence_length: int | None = None, region_strength: float = 0.0) -> LinaRun:
+          max_sequence_length: int | None = None, region_strength: float = 0.0,
+          shape_stand_in: bool = False) -> LinaRun:
     """Build LINA's plan and conditioning for ``prompt`` on ``pipe``'s own encoders; returns a ``LinaRun``.
 
     ``with apply(pipe, prompt) as kwargs: pipe(**kwargs, ...)``. ``adapter``: a LinaAdapter or the path of
@@ -518,7 +520,8 @@ def apply(pipe, prompt: str, adapter=None, mode: str | None = None, *, csg=None,
     False (see the module docstring). ``beta`` / ``rho``: override the plan's window end (progress) and early
     share. ``mask``: an optional user MASK multiplied into the CSG mask. ``max_sequence_length``: T5
     families' token count (default: the pipeline's). ``region_strength``: > 0 turns the region prompts on at
-    that strength (LINA Plan's input of the same name; 0 keeps the plan's own)."""
+    that strength (LINA Plan's input of the same name; 0 keeps the plan's own). ``shape_stand_in``: True turns
+    the shape stand-in on (LINA Plan's input of the same name; False keeps the plan's own)."""
     require_diffusers()
     family = family_of(pipe)
     if not isinstance(prompt, str) or not prompt.strip():
@@ -549,8 +552,9 @@ def apply(pipe, prompt: str, adapter=None, mode: str | None = None, *, csg=None,
     adapter, adapter_src = _adapter(adapter)
     enc = PipelineTextIO(pipe, family, max_sequence_length)
     try:
+        changes = {**(regions.region_changes(region_strength) or {}), **(stand_in_changes(shape_stand_in) or {})}
         lc = build_conditioning(g, enc, adapter, prompt_scale, latent_scale, mode or "", plan_json,
-                                plan_changes=regions.region_changes(region_strength))
+                                plan_changes=changes or None)
     except LinaError as e:
         if adapter is not None and (e.field or "").startswith("adapter"):
             raise type(e)(f"{adapter_src or 'the adapter'} does not fit {type(pipe).__name__} "

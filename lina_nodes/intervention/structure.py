@@ -196,3 +196,17 @@ def resolve_stand_in(plan):
         return plan.updated(stand_in_share=0.0)     # nothing to stand in: the same plan as without the lever
     return plan.updated(structure_prompt=plan.stand_in_prompt,
                         structure_share=max(plan.structure_share, plan.stand_in_share))
+
+
+DEFAULT_STAND_IN_SHARE = 0.9    # stand_in_share when a user turns the stand-in on by a switch (the action space's)
+
+
+def stand_in_changes(on) -> dict | None:
+    """Plan changes that turn the shape stand-in on through DEFAULT_STAND_IN_SHARE of the window; None for False
+    (keep the plan's own). A value that is not a boolean raises PlanError naming ``shape_stand_in``."""
+    from .plan import PlanError
+
+    if not isinstance(on, bool):
+        raise PlanError(f"must be true or false, got {on!r}.", field="shape_stand_in",
+                        fix="true lays each shape with a stand-in out as it early on; false keeps the plan's own.")
+    return {"stand_in_share": DEFAULT_STAND_IN_SHARE} if on else None

@@ -134,3 +134,23 @@ def test_apply_region_strength_turns_region_prompts_on_like_lina_plans_input(pip
     with pytest.raises(PlanError) as e:
         apply(pipe, prompt, region_strength=9.0)
     assert e.value.field == "region_strength"
+
+
+def test_apply_shape_stand_in_matches_the_comfyui_image_and_acts(pipe, comfy):
+    """apply(..., shape_stand_in=True) (LINA Plan's input of the same name): the structure phase lays the cone out
+    as a cylinder; the image equals the ComfyUI sampler's with the same plan change and differs from the plan
+    without it; a non-boolean is refused naming the field."""
+    from lina_nodes.intervention.plan import PlanError
+
+    prompt, seed = "a small mirror with a large pink cone standing at its edge", 3
+    run, out = lina_image(pipe, prompt, seed, mode="substitute", shape_stand_in=True)
+    assert run.plan.stand_in_share == 0.9 and run.plan.structure_prompt == "a small mirror with a large pink cylinder"
+    assert run.plan.structure_share == 0.9
+    ref = comfy.sample(prompt, seed, steps=STEPS, cfg=4.0, size=64, lina="prior",
+                       plan_changes={"mode": "substitute", "stand_in_share": 0.9})
+    assert np.array_equal(out, ref.image)
+    _, off = lina_image(pipe, prompt, seed, mode="substitute")
+    assert not np.array_equal(out, off)
+    with pytest.raises(PlanError) as e:
+        apply(pipe, prompt, shape_stand_in="yes")
+    assert e.value.field == "shape_stand_in"

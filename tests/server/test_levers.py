@@ -74,6 +74,25 @@ def test_shape_stand_in_acts_in_the_structure_phase(comfy, family):
     assert got.shape == base.shape and got.isfinite().all() and (got - base).abs().max() > 1e-4
 
 
+def test_plan_shape_stand_in_input_turns_the_stand_in_on_and_off_keeps_the_plan(comfy):
+    """LINA Plan's appended shape_stand_in input: true sets stand_in_share 0.9 (the structure phase then lays the
+    cone out as a cylinder) and changes the image; false (the default, and what an older workflow without the
+    input gets) keeps the prior's plan, equal to the graph without the input."""
+    prompt = "a large red cone eats a small blue ball"
+    g, _model, clip, _ = loaders(comfy, "sd15")
+    g.update(plan_nodes(clip, prompt=prompt, shape_stand_in=True))
+    g["show"] = {"class_type": "PreviewAny", "inputs": {"source": ["plan", 3]}}
+    plan = json.loads(comfy.run(g, timeout=300)["outputs"]["plan"]["text"][0])
+    assert plan["stand_in_share"] == 0.9 and plan["structure_prompt"] == "a large red cylinder eats a small blue ball"
+
+    def run(prefix, **kw):
+        gr = guider_graph(comfy, "sd15", prefix, plan_kw={"mode": "substitute", "prompt": prompt, **kw})
+        return latent_of(comfy, comfy.run(gr, timeout=300))
+
+    none, off, on = run("standin_none"), run("standin_false", shape_stand_in=False), run("standin_true", shape_stand_in=True)
+    assert torch.equal(none, off) and on.isfinite().all() and (on - none).abs().max() > 1e-4
+
+
 def test_mode_from_plan_keeps_the_plans_mode(comfy, tmp_path):
     """LINA Plan's mode "from plan": the prior's plan keeps add; the other options still force theirs."""
     g, _model, clip, _ = loaders(comfy, "sd15")
