@@ -16,8 +16,7 @@ from ..inprocess.plan_build import build_plan
 from ..inprocess.sampling import sample_latent
 from ..inprocess.sigmas import causal_sigmas
 from ..intervention.plan import as_plan
-from ..intervention.regions import region_changes
-from ..intervention.structure import stand_in_changes
+from ..intervention.lever_inputs import lever_changes
 from ..security import require_finite
 from .types import AdapterType, CSGType, PlanType
 
@@ -103,7 +102,7 @@ class PlanNode(io.ComfyNode):
     @classmethod
     def execute(cls, csg, clip, prompt_scale=1.0, latent_scale=1.0, mode="add", adapter=None,
                 override_json="", region_strength=0.0, shape_stand_in=False) -> io.NodeOutput:
-        changes = {**(region_changes(region_strength) or {}), **(stand_in_changes(shape_stand_in) or {})} or None
+        changes = lever_changes(region_strength, shape_stand_in)
         plan, pos, lpos = build_plan(csg, clip, adapter, float(prompt_scale), float(latent_scale),
                                      "" if mode == PLAN_MODE else mode, override_json or "", plan_changes=changes)
         text = as_plan(plan).to_json(indent=1)

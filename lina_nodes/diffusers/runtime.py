@@ -52,9 +52,9 @@ from ..errors import CSGError, LinaError
 from ..intervention import latent_guidance as lg
 from ..intervention import regions
 from ..intervention.conditioning_edit import LinaConditioning, build_conditioning
+from ..intervention.lever_inputs import lever_changes
 from ..intervention.plan import PlanError
 from ..intervention.schedule import CausalSchedule, knee_for_family, reallocate
-from ..intervention.structure import stand_in_changes
 from .encoders import PipelineTextIO
 from .families import Family, family_of
 
@@ -552,9 +552,8 @@ def apply(pipe, prompt: str, adapter=None, mode: str | None = None, *, csg=None,
     adapter, adapter_src = _adapter(adapter)
     enc = PipelineTextIO(pipe, family, max_sequence_length)
     try:
-        changes = {**(regions.region_changes(region_strength) or {}), **(stand_in_changes(shape_stand_in) or {})}
         lc = build_conditioning(g, enc, adapter, prompt_scale, latent_scale, mode or "", plan_json,
-                                plan_changes=changes or None)
+                                plan_changes=lever_changes(region_strength, shape_stand_in))
     except LinaError as e:
         if adapter is not None and (e.field or "").startswith("adapter"):
             raise type(e)(f"{adapter_src or 'the adapter'} does not fit {type(pipe).__name__} "

@@ -135,3 +135,16 @@ def test_stand_in_turns_the_structure_phase_on_only_when_asked_and_only_with_a_s
         plan.updated(stand_in_share=1.5)
     with pytest.raises(PlanError, match="stand_in_prompt"):
         plan.updated(stand_in_prompt=3)
+
+
+def test_lever_inputs_map_to_plan_changes_and_name_the_bad_input():
+    from lina_nodes.intervention.lever_inputs import lever_changes
+
+    assert lever_changes() is None and lever_changes(0.0, False) is None          # the plan's own
+    assert lever_changes(2.0) == {"region_strength": 2.0, "region_share": 0.9}
+    assert lever_changes(0.0, True) == {"stand_in_share": 0.9}
+    assert lever_changes(4.0, True) == {"region_strength": 4.0, "region_share": 0.9, "stand_in_share": 0.9}
+    for bad, field in (((9.0, False), "region_strength"), ((0.0, "yes"), "shape_stand_in"), ((0.0, 1), "shape_stand_in")):
+        with pytest.raises(PlanError) as e:
+            lever_changes(*bad)
+        assert e.value.field == field
