@@ -313,7 +313,7 @@ class Chunker:
             if fill:
                 np.fill = fill[0]
                 j += fill[1]
-            elif self._modifier(np, toks, j, n) or self._listed_participle(np, toks, j, n) \
+            elif self._modifier(np, toks, j, n) or self._describes_noun(np, toks, j, n) \
                     or self._listed_adjective(np, toks, j, n):
                 j += 1
             elif toks[j].text == "," and self._mods(np) and j + 1 < n and not self.closed(toks[j + 1].text) \
@@ -338,26 +338,23 @@ class Chunker:
         np.descriptor = np.descriptor or w
         return True
 
-    def _listed_participle(self, np: NP, toks: list[Tok], j: int, n: int) -> bool:
-        """"the shimmering, iridescent scales": a participle in a comma-separated adjective list."""
+    def _describes_noun(self, np: NP, toks: list[Tok], j: int, n: int) -> bool:
+        """"a smiling sloth", "the rustling leaves", "a rounded pebble", "a sandy beach": an -ing, -ed or -y word
+        that is no known noun, before a noun, describes it (a -y word only when made from a noun: "a daisy
+        field" stays a field)."""
         kb, w = self.kb, toks[j].text
         if not (w.endswith(("ing", "ed", "y")) and len(w) > 4 and w.replace("-", "").isalpha() and j + 1 < n
                 and w not in kb.ing_nouns and w not in kb.kind_of and w not in kb.mass_nouns
                 and w not in kb.adverb_nouns and not _match_phrase(toks, j, kb.compounds)):
             return False
         nxt = toks[j + 1].text
-        listed = np.det is not None and nxt == "," and j + 2 < n and not self.closed(toks[j + 2].text) \
-            and not w.endswith("y")
         known = nxt in kb.kind_of or singularize(nxt, kb)[0] in kb.kind_of or singularize(nxt, kb)[1]
-        if w.endswith("y"):    # "a sandy beach", "an icy lake": only a -y word made from a noun ("a daisy field")
+        if w.endswith("y"):
             stems = (w[:-1], w[:-2], w[:-1] + "e") if len(w) > 4 and w[-2] == w[-3] else (w[:-1], w[:-1] + "e")
             known = known and any(x in kb.kind_of or x in kb.mass_nouns for x in stems)
-        else:                  # "a rounded pebble", "a sleeping cat": any word that is neither closed nor a verb
+        else:                  # -ing / -ed: before any word that is neither closed nor a verb
             known = known or (nxt.isalpha() and not self.closed(nxt) and self.verb(nxt) is None)
-        before_noun = (np.det is not None or np.count is not None or self._mods(np)) and known
-        # "a smiling sloth", "the rustling leaves", "a rounded pebble", "a sandy beach": an -ing, -ed or -y word
-        # that is no known noun, before a noun, describes it
-        if not (listed or before_noun):
+        if not (known and (np.det is not None or np.count is not None or self._mods(np))):
             return False
         np.descriptor = np.descriptor or w
         return True
@@ -571,6 +568,17 @@ class Chunker:
             return (w[:-2] if w.endswith(("ches", "shes", "xes")) else w[:-1]), "s"
         return None
 
+    @staticmethod
+    def _frame_end(r, toks: list[Tok], n: int) -> int | None:
+        """Where the picture's subject starts when the phrase read (``r``: NP, next index) only frames it: "an
+        extreme close-up view of", "a high-quality photograph of", "a DSLR photo of"; None otherwise."""
+        np, j = r
+        if j + 1 < n and toks[j].text == "of" and not np.contents and np.name.rsplit(" ", 1)[-1] in SCENE_WORDS:
+            return j + 1
+        if j + 1 < n and toks[j].text in SCENE_WORDS and toks[j + 1].text == "of":
+            return j + 2
+        return None
+
     def _is_head(self, toks: list[Tok], j: int) -> bool:
         """True when the adjective-like word at j is the phrase's noun ("a glass", "the ice")."""
         n = len(toks)
@@ -704,12 +712,9 @@ class Chunker:
                 out.append(Chunk("NP", NP(name="", start=t.start, end=t.end, pronoun=True), t.start, t.end))
                 i += 1
                 continue
-            if r is not None and r[1] + 1 < n and toks[r[1]].text == "of" and not r[0].contents \
-                    and r[0].name.rsplit(" ", 1)[-1] in SCENE_WORDS:
-                i = r[1] + 1      # "an extreme close-up view of", "three-quarters front view of": the frame
-                continue
-            if r is not None and r[1] + 1 < n and toks[r[1]].text in SCENE_WORDS and toks[r[1] + 1].text == "of":
-                i = r[1] + 2      # "a high-quality photograph of", "a DSLR photo of": the frame
+            skip = self._frame_end(r, toks, n) if r is not None else None
+            if skip is not None:
+                i = skip
                 continue
             if r is not None:
                 np, j = r

@@ -20,6 +20,8 @@ from __future__ import annotations
 from types import MappingProxyType
 
 from .plan import MODES, RANGES, PlanError
+from .regions import DEFAULT_SHARE as REGION_SHARE
+from .structure import DEFAULT_STAND_IN_SHARE
 
 ACTION_SPACE_VERSION = "3"
 COMPATIBLE = ("1", "2", "3")   # action-space versions whose plan fields mean the same in this LINA
@@ -35,8 +37,8 @@ ACTIONS = MappingProxyType({name: {**_SUB, **changes} for name, changes in {
     "counterfactual": {"counterfactual_share": 1.0},
     "window_long": {"window_end": 0.6},
     "schedule_only": {"latent_strength": 0.0, "structure_share": 0.0},
-    "regions": {"region_strength": 4.0, "region_share": 0.9},
-    "stand_in": {"stand_in_share": 0.9},
+    "regions": {"region_strength": 4.0, "region_share": REGION_SHARE},
+    "stand_in": {"stand_in_share": DEFAULT_STAND_IN_SHARE},
 }.items()})
 
 

@@ -38,6 +38,7 @@ from pathlib import Path
 
 from ..csg.knowledge import Knowledge, load_knowledge
 from ..csg.model import CSG
+from .plan import PlanError
 
 DEFERRALS = Path(__file__).with_name("deferrals.json")
 _DATA = json.loads(DEFERRALS.read_text())
@@ -204,8 +205,6 @@ DEFAULT_STAND_IN_SHARE = 0.9    # stand_in_share when a user turns the stand-in 
 def stand_in_changes(on) -> dict | None:
     """Plan changes that turn the shape stand-in on through DEFAULT_STAND_IN_SHARE of the window; None for False
     (keep the plan's own). A value that is not a boolean raises PlanError naming ``shape_stand_in``."""
-    from .plan import PlanError
-
     if not isinstance(on, bool):
         raise PlanError(f"must be true or false, got {on!r}.", field="shape_stand_in",
                         fix="true lays each shape with a stand-in out as it early on; false keeps the plan's own.")
