@@ -42,6 +42,13 @@ ACTIONS = MappingProxyType({name: {**_SUB, **changes} for name, changes in {
 }.items()})
 
 
+def keeps_prior(changes) -> bool:
+    """Whether an action keeps every lever the prior turns on: it sets no plan field to 0 (it may add a lever or
+    lengthen a phase, never drop the structure prompt, the prompt edit or the latent term). Outside its training
+    support an adapter chooses only among these (``adapter.OUTSIDE_SUPPORT``)."""
+    return not any(k != "mode" and float(v) == 0.0 for k, v in dict(changes).items())
+
+
 def check_actions(actions: dict, field: str = "actions") -> dict:
     """Validate {name: {plan field: value}}; returns a plain dict. Raises PlanError naming the entry."""
     if not isinstance(actions, dict) or not actions:

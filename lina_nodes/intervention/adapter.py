@@ -6,12 +6,13 @@ Format ``lina-adapter`` version 3 [ours]:
 * tensors ``subspace.P`` [kP, D], ``subspace.T`` [kT, D] (orthonormal rows), optionally
   ``subspace.P_pooled`` / ``subspace.T_pooled`` [k, Dp]; ``head.weight`` [A, len(FEATURES)] and
   ``head.bias`` [A], one row per action; optionally ``support.patterns`` [M, len(CSG_FEATURES)], the CSG
-  feature rows the adapter saw often enough in training (a prompt outside them keeps the prior's plan);
+  feature rows the adapter saw often enough in training (what it does outside them: ``outside_support``);
 * metadata: ``format``, ``format_version``, ``encoder_fingerprint`` (``subspace.fingerprint`` of the
   text encoder it was made for), ``width``, ``family``, ``features`` (JSON list, checked against this
   code's), ``actions`` (JSON {name: {plan field: value}}, the action space it was trained on, checked
-  against the plan's ranges), ``action_space`` (its version), ``source`` (``prior`` or ``trained``) and a
-  free JSON ``training`` record (pool, judge, scores, seeds).
+  against the plan's ranges), ``action_space`` (its version), ``source`` (``prior`` or ``trained``),
+  ``outside_support`` (``OUTSIDE_SUPPORT``; absent: ``prior``) and a free JSON ``training`` record (pool, judge,
+  scores, seeds).
 
 The predictor reads the prompt's CSG features and, where the encoder has a pooled output, that output
 projected on the physics subspace (``features``), scores every action linearly (``head.weight @ f +
@@ -32,7 +33,7 @@ import torch
 
 from ..csg.model import CSG
 from ..errors import LinaError
-from .action_space import ACTION_SPACE_VERSION, COMPATIBLE, check_actions
+from .action_space import ACTION_SPACE_VERSION, COMPATIBLE, check_actions, keeps_prior
 from .plan import PlanError
 from .prior import W_IMPLIED, node_weights, plan_hop
 from .structure import structure_plan
@@ -46,6 +47,10 @@ CSG_FEATURES = ("hop0", "hop1", "hop2", "implied_nodes", "causal_edges", "spatia
                 "reference_small", "reference_large", "has_counterfactual")
 FEATURES = CSG_FEATURES + tuple(f"pooled_{i}" for i in range(POOLED_DIMS))
 MAX_ACTIONS = 256
+# What an adapter does for a prompt whose CSG feature row it never trained on: "prior" keeps the prior's plan;
+# "add" chooses its best action among those that keep every lever the prior turns on (``keeps_prior``), so a
+# lever learned on one failure type may reach a new one, but nothing the prior does is ever taken away there.
+OUTSIDE_SUPPORT = ("prior", "add")
 
 
 class AdapterError(LinaError):
@@ -107,6 +112,7 @@ class LinaAdapter:
     source: str = "trained"
     training: str = "{}"
     path: str = ""
+    outside_support: str = "prior"   # OUTSIDE_SUPPORT
 
     @property
     def fingerprint(self) -> str:
@@ -148,22 +154,36 @@ class LinaAdapter:
     def plan_overrides(self, csg: CSG, pooled=None) -> dict:
         """LINA Plan's adapter interface. A graph with no physical node or relation gets no override (the prior's
         no-op plan stands); one whose CSG features the adapter has no training support for gets its ``prior``
-        action (the prior's plan in the action space's mode)."""
+        action (the prior's plan in the action space's mode), or with ``outside_support`` "add" its best action
+        among those that keep the prior's levers."""
         if not any(v > 0 for v in node_weights(csg).values()):
             return {}
         fc = csg_features(csg)   # computed once: the support check and the scores read it
-        if not self._supported(fc):
+        if self._supported(fc):
+            allowed = [True] * len(self.actions)
+        elif self.outside_support == "add":
+            allowed = [keeps_prior(ch) for _, ch in self.actions]
+        else:
             return dict(dict(self.actions).get("prior", ()))
-        return dict(dict(self.actions)[self.action_names[int(torch.argmax(self._scores(fc, pooled)))]])
+        scores = self._scores(fc, pooled).masked_fill(~torch.tensor(allowed), float("-inf"))
+        return dict(self.actions[int(torch.argmax(scores))][1])
 
 
 def _freeze(actions: dict) -> tuple:
     return tuple((name, tuple(sorted(ch.items()))) for name, ch in actions.items())
 
 
+def _check_outside_support(value, where: str) -> str:
+    if value not in OUTSIDE_SUPPORT:
+        raise AdapterError(f"{where}outside_support is {str(value)[:40]!r}; expected one of {', '.join(OUTSIDE_SUPPORT)}.",
+                           field="adapter.outside_support", fix="re-export the adapter with this LINA.")
+    return value
+
+
 def make_adapter(subspace: Subspace, actions: dict, weight, bias, family: str = "", source: str = "trained",
-                 training: dict | None = None, support=None) -> LinaAdapter:
-    """A validated adapter from an action space {name: changes}, its head and (optionally) its support."""
+                 training: dict | None = None, support=None, outside_support: str = "prior") -> LinaAdapter:
+    """A validated adapter from an action space {name: changes}, its head and (optionally) its support and what
+    it does outside it (``OUTSIDE_SUPPORT``)."""
     actions = check_actions(dict(actions))
     W, b = torch.as_tensor(weight, dtype=torch.float32), torch.as_tensor(bias, dtype=torch.float32)
     if tuple(W.shape) != (len(actions), len(FEATURES)) or tuple(b.shape) != (len(actions),):
@@ -171,7 +191,8 @@ def make_adapter(subspace: Subspace, actions: dict, weight, bias, family: str = 
                            f"{len(FEATURES)} features.", field="adapter.head", fix="refit the adapter.")
     sup = None if support is None else torch.as_tensor(support, dtype=torch.float32).reshape(-1, len(CSG_FEATURES))
     return LinaAdapter(subspace, W, b, _freeze(actions), sup, family=family, source=source,
-                       training=json.dumps(training or {}))
+                       training=json.dumps(training or {}),
+                       outside_support=_check_outside_support(outside_support, ""))
 
 
 def prior_adapter(subspace: Subspace, family: str = "") -> LinaAdapter:
@@ -193,6 +214,7 @@ def save_adapter(adapter: LinaAdapter, path, training: dict | None = None) -> st
             "width": str(s.width), "family": adapter.family, "features": json.dumps(list(FEATURES)),
             "actions": json.dumps({n: dict(ch) for n, ch in adapter.actions}),
             "action_space": ACTION_SPACE_VERSION, "source": adapter.source,
+            "outside_support": adapter.outside_support,
             "training": json.dumps(training if training is not None else json.loads(adapter.training or "{}"))}
     p = Path(path)
     p.parent.mkdir(parents=True, exist_ok=True)
@@ -314,5 +336,7 @@ def load_adapter(path) -> LinaAdapter:
                            fix="re-export the adapter.")
     sub = Subspace(P=P, T=T, P_pooled=tensors.get("subspace.P_pooled"), T_pooled=tensors.get("subspace.T_pooled"),
                    width=width, fingerprint=meta["encoder_fingerprint"])
+    outside = _check_outside_support(meta.get("outside_support", "prior"), f"{p}: ")
     return LinaAdapter(sub, W, b, _freeze(actions), sup, family=meta.get("family", ""),
-                       source=meta.get("source", "trained"), training=meta.get("training", "{}"), path=str(p))
+                       source=meta.get("source", "trained"), training=meta.get("training", "{}"), path=str(p),
+                       outside_support=outside)

@@ -31,8 +31,9 @@ Fields (see docs/interventions.md):
   region_share     share of the early window (in denoising progress) the region prompts act in  [0, 0.95]
   stand_in_prompt  the structure text with each shape that has a stand-in replaced ("a cone" -> "a cylinder";
                    "" = none; ``structure.stand_in_prompt``)
-  stand_in_share   when > 0, the structure phase conditions on stand_in_prompt through max(structure_share,
-                   stand_in_share) of the early window (``structure.resolve_stand_in``; 0 = off)  [0, 0.95]
+  stand_in_share   when > 0, the structure phase conditions on stand_in_prompt: through the plan's own structure
+                   phase when it has one (the shorter of the two), else through stand_in_share of the early
+                   window (``structure.resolve_stand_in``; 0 = off)  [0, 0.95]
 """
 from __future__ import annotations
 

@@ -189,14 +189,17 @@ def stand_in_prompt(g: CSG, text: str = "") -> str:
 
 def resolve_stand_in(plan):
     """The plan whose structure phase uses the stand-in text when ``stand_in_share`` turns it on: the structure
-    prompt becomes ``stand_in_prompt`` through max(structure_share, stand_in_share) of the window. The one place
-    the two fields are read; idempotent."""
+    prompt becomes ``stand_in_prompt``. It joins a structure phase the plan already has at that phase's length
+    (deferrals combine at the shortest share, as in ``structure_plan``: a ground cover deferred through 0.5 stays
+    0.5) and otherwise lasts ``stand_in_share`` of the window. The one place the two fields are read;
+    idempotent."""
     if plan.stand_in_share <= 0.0:
         return plan
     if not plan.stand_in_prompt.strip():
         return plan.updated(stand_in_share=0.0)     # nothing to stand in: the same plan as without the lever
-    return plan.updated(structure_prompt=plan.stand_in_prompt,
-                        structure_share=max(plan.structure_share, plan.stand_in_share))
+    joins = plan.structure_share > 0.0 and bool(plan.structure_prompt.strip())
+    share = min(plan.structure_share, plan.stand_in_share) if joins else plan.stand_in_share
+    return plan.updated(structure_prompt=plan.stand_in_prompt, structure_share=share)
 
 
 DEFAULT_STAND_IN_SHARE = 0.9    # stand_in_share when a user turns the stand-in on by a switch (the action space's)

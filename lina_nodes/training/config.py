@@ -31,6 +31,7 @@ class TrainConfig:
     ridge: float = 1.0             # L2 penalty of the per-action regression
     holdout: dict = field(default_factory=dict)   # {label: value}: items with that label are not fitted on
     folds: int = 5                 # cross-validation folds of the report
+    outside_support: str = "add"   # outside the fitted support: "add" (actions that keep the prior's levers) / "prior"
     version: str = CONFIG_VERSION
 
     def to_dict(self) -> dict:
@@ -89,6 +90,11 @@ def validate(c: TrainConfig) -> TrainConfig:
     for k in ("runner_args", "holdout"):
         if not isinstance(getattr(c, k), dict):
             raise TrainError("expected a JSON object.", field=f"config.{k}")
+    from ..intervention.adapter import OUTSIDE_SUPPORT
+
+    if c.outside_support not in OUTSIDE_SUPPORT:
+        raise TrainError(f"must be one of {', '.join(OUTSIDE_SUPPORT)}, got {c.outside_support!r}.",
+                         field="config.outside_support")
     if c.version != CONFIG_VERSION:
         raise TrainError(f"config version {c.version!r}; this LINA reads {CONFIG_VERSION!r}.", field="config.version")
     actions = check_actions(c.actions, "config.actions")

@@ -1,8 +1,11 @@
 """Fit the adapter's head from search rows: per action, ridge regression of the judge score on the prompt
 features (``intervention.adapter.FEATURES``); the adapter then picks the action of highest predicted score,
-leaving the prior only when an action's predicted gain over it exceeds a margin (folded into the biases),
-and only for prompts whose CSG features it saw at least ``min_support`` times in training (the support; the
-prior's plan stands elsewhere, so a failure type unlike anything trained on keeps the prior's treatment).
+leaving the prior only when an action's predicted gain over it exceeds a margin (folded into the biases).
+For a prompt whose CSG features it saw fewer than ``min_support`` times in training (outside its support) it
+does what ``config.outside_support`` says (``adapter.OUTSIDE_SUPPORT``): keep the prior's plan, or ("add",
+the default) choose only among actions that keep every lever the prior turns on, so a lever learned on one
+failure type can reach a new one while a failure type unlike anything trained on never loses the prior's
+treatment.
 The ridge penalty and the margin are chosen by repeated k-fold cross-validation from ``PENALTIES`` x
 ``MARGINS`` (``config.ridge`` is added to the grid), then the minimum support from ``SUPPORTS``.
 
@@ -18,6 +21,7 @@ from collections import defaultdict
 import numpy as np
 import torch
 
+from ..intervention.action_space import keeps_prior
 from ..intervention.adapter import CSG_FEATURES
 from .config import TrainConfig, TrainError
 
@@ -117,23 +121,36 @@ def supported(rows: np.ndarray, X: np.ndarray) -> np.ndarray:
     return (np.abs(C[:, None, :] - rows[None, :, :]).max(-1) < 1e-4).any(1)
 
 
-def choose_supported(W, b, X, rows, prior: int) -> np.ndarray:
+def choose_supported(W, b, X, rows, prior: int, allowed=None) -> np.ndarray:
+    """The chosen actions; outside the support the best of the ``allowed`` actions (a mask; None: the prior)."""
     pick = choose(W, b, X)
-    return np.where(supported(rows, X), pick, prior)
+    if allowed is None:
+        outside = np.full(len(X), prior)
+    else:
+        outside = np.argmax(np.where(np.asarray(allowed, dtype=bool), X @ W.T + b, -np.inf), axis=1)
+    return np.where(supported(rows, X), pick, outside)
 
 
-def fit_full(X: np.ndarray, S: np.ndarray, prior: int, folds: int, seed: int, extra=()):
+def fit_full(X: np.ndarray, S: np.ndarray, prior: int, folds: int, seed: int, extra=(), allowed=None):
     """(W, b, support rows, selection): the head as ``fit_selected``, then the minimum support (``SUPPORTS``)
     with the best cross-validated score when the adapter falls back to the prior outside it (ties: larger)."""
     W, b, lam, m = fit_selected(X, S, prior, folds, seed, extra)
     best, k_best = -1.0, SUPPORTS[0]
     heads = _cv_heads(X, S, lam, folds, seed)
     for k in SUPPORTS:
-        total = sum(S[f, choose_supported(Wf, with_margin(bf, m, prior), X[f], support_rows(X[tr], k), prior)].sum()
+        total = sum(S[f, choose_supported(Wf, with_margin(bf, m, prior), X[f], support_rows(X[tr], k), prior,
+                                          allowed)].sum()
                     for f, tr, Wf, bf in heads)
         if total / (len(X) * REPEATS) >= best - 1e-12:
             best, k_best = total / (len(X) * REPEATS), k
     return W, b, support_rows(X, k_best), {"ridge": lam, "margin": m, "min_support": k_best}
+
+
+def outside_allowed(cfg: TrainConfig):
+    """The action mask used outside the support (None: the prior alone), from ``config.outside_support``."""
+    if cfg.outside_support != "add":
+        return None
+    return np.array([keeps_prior(ch) for ch in cfg.actions.values()], dtype=bool)
 
 
 def keep(labels: dict, holdout: dict) -> bool:
@@ -153,9 +170,9 @@ def fit_head(cfg: TrainConfig, rows: list[dict], feats: dict) -> tuple[np.ndarra
     idx = [keys.index(k) for k in keys_fit]
     X = np.stack([np.asarray(feats[k], dtype=np.float64) for k in keys_fit])
     Sf = S[idx]
-    W, b, rows, sel = fit_full(X, Sf, actions.index("prior"), cfg.folds, cfg.seed, (cfg.ridge,))
+    W, b, rows, sel = fit_full(X, Sf, actions.index("prior"), cfg.folds, cfg.seed, (cfg.ridge,), outside_allowed(cfg))
     rep = report(cfg, keys_fit, X, Sf, labels, (W, b, rows))
-    rep["selected"] = sel
+    rep["selected"] = {**sel, "outside_support": cfg.outside_support}
     rep["support_rows"] = int(len(rows))
     return W, b, rows, rep
 
@@ -166,15 +183,16 @@ def report(cfg: TrainConfig, keys: list[str], X: np.ndarray, S: np.ndarray, labe
     actions = list(cfg.actions)
     n = len(keys)
     p = actions.index("prior")
+    allowed = outside_allowed(cfg)
     cv_pick = np.zeros(n, dtype=int)
     for f in _folds(n, cfg.folds, cfg.seed + 1):
         tr = np.setdiff1d(np.arange(n), f)
         if len(tr) < 2:
             cv_pick[f] = p
             continue
-        W, b, rows, _ = fit_full(X[tr], S[tr], p, cfg.folds, cfg.seed, (cfg.ridge,))
-        cv_pick[f] = choose_supported(W, b, X[f], rows, p)
-    pick = choose_supported(head[0], head[1], X, head[2], p)
+        W, b, rows, _ = fit_full(X[tr], S[tr], p, cfg.folds, cfg.seed, (cfg.ridge,), allowed)
+        cv_pick[f] = choose_supported(W, b, X[f], rows, p, allowed)
+    pick = choose_supported(head[0], head[1], X, head[2], p, allowed)
     best_single = int(np.argmax(S.mean(0)))
 
     def block(ii):

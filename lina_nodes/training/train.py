@@ -51,7 +51,7 @@ def fit_adapter(cfg: TrainConfig, out, runner=None, name: str = "adapter.safeten
                 "seeds": cfg.seeds, "seed": cfg.seed, "with_runs": [str(r) for r in with_runs], "holdout": cfg.holdout, "ridge": cfg.ridge,
                 "items": rep["all"]["n"], "model": getattr(runner, "name", ""), "report": rep["all"]}
     adapter = make_adapter(runner.subspace(), cfg.actions, Wt, bt, family=getattr(runner, "family", ""),
-                           training=training, support=support)
+                           training=training, support=support, outside_support=cfg.outside_support)
     path = save_adapter(adapter, out / name)
     report = {"adapter": path, "config": cfg.to_dict(), "with_runs": [str(r) for r in with_runs], **rep}
     (out / (Path(name).stem + "_report.json")).write_text(json.dumps(report, indent=1))

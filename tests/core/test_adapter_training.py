@@ -27,7 +27,7 @@ def config(**kw) -> TrainConfig:
             "actions": {"prior": {"mode": "substitute"}, "counterfactual": {"mode": "substitute",
                                                                              "counterfactual_share": 1.0},
                         "no_structure": {"mode": "substitute", "structure_share": 0.0}},
-            "folds": 3, "ridge": 0.01}
+            "folds": 3, "ridge": 0.01, "outside_support": "prior"}
     return TrainConfig.from_dict({**base, **kw})
 
 
@@ -36,7 +36,8 @@ def config(**kw) -> TrainConfig:
     ({"judge": "nocolon"}, "config.judge"), ({"actions": {"x": {"mode": "substitute"}}}, "config.actions"),
     ({"actions": {"prior": {"latent_strength": 50}}}, "config.actions.prior.latent_strength"),
     ({"actions": {"prior": {"regions": []}}}, "config.actions.prior.regions"), ({"bogus": 1}, "config"),
-    ({"pools": "physworld:ood_test:0:5"}, "config.pools"), ({"version": "0"}, "config.version")])
+    ({"pools": "physworld:ood_test:0:5"}, "config.pools"), ({"version": "0"}, "config.version"),
+    ({"outside_support": "always"}, "config.outside_support")])
 def test_bad_config_names_the_field(change, field):
     with pytest.raises(LinaError) as e:
         config(**change)
@@ -71,11 +72,23 @@ def test_search_fit_and_adapter(tmp_path):
     assert ad.choose(parse("a red cube eats a blue ball")) == "counterfactual"     # an unseen action prompt
     assert ad.plan_overrides(parse("a red cube eats a blue ball"))["counterfactual_share"] == 1.0
     assert ad.choose(parse("a red ball in front of a small mirror")) != "counterfactual"
-    # outside its support (CSG features seen too rarely in training) the adapter keeps the prior's plan
+    # outside its support (CSG features seen too rarely in training) this one keeps the prior's plan
     assert ad.support is not None and not ad.supports(parse("a large red cube eats a small blue ball"))
     assert ad.plan_overrides(parse("a large red cube eats a small blue ball")) == {"mode": "substitute"}
     assert json.loads(ad.training)["items"] == 9 and ad.source == "trained"
     assert json.loads((tmp_path / "adapter_report.json").read_text())["search"]["searched"] == 9
+
+
+def test_outside_support_add_lets_a_learned_lever_reach_an_unseen_prompt(tmp_path):
+    """The default: outside its support the adapter picks among the actions that keep the prior's levers, so the
+    counterfactual learned on action prompts reaches an action prompt whose CSG features it never saw."""
+    assert TrainConfig().outside_support == "add"
+    train(config(outside_support="add"), tmp_path, progress=False, log=lambda *a: None)
+    ad = load_adapter(tmp_path / "adapter.safetensors")
+    unseen = parse("a large red cube eats a small blue ball")
+    assert ad.outside_support == "add" and not ad.supports(unseen)
+    assert ad.plan_overrides(unseen)["counterfactual_share"] == 1.0
+    assert json.loads((tmp_path / "adapter_report.json").read_text())["selected"]["outside_support"] == "add"
 
 
 def test_holdout_fits_without_the_held_out_items(tmp_path):

@@ -78,6 +78,29 @@ def test_round_trip_and_trained_weights_change_the_prediction(tmp_path):
     assert no_pool.subspace.P_pooled is None
 
 
+def test_outside_its_support_an_adapter_never_drops_a_prior_lever(tmp_path):
+    """A prompt outside the support: "prior" keeps the prior's plan; "add" takes the best action that keeps every
+    lever the prior turns on, even when an action that drops one (no structure prompt) scores higher. A file
+    without the key behaves as before ("prior")."""
+    names = ["prior", "no_structure", "regions"]
+    acts = {n: dict(ACTIONS[n]) for n in names}
+    b = torch.tensor([0.0, 2.0, 1.0])                       # no_structure > regions > prior for every prompt
+    far = torch.zeros(1, len(CSG_FEATURES))                 # support: one row no physical prompt has
+    g = parse("a red ball in front of a mirror")
+    add = make_adapter(subspace(), acts, torch.zeros(3, len(FEATURES)), b, support=far, outside_support="add")
+    assert not add.supports(g) and add.plan_overrides(g) == acts["regions"]
+    keep = make_adapter(subspace(), acts, torch.zeros(3, len(FEATURES)), b, support=far)
+    assert keep.outside_support == "prior" and keep.plan_overrides(g) == acts["prior"]
+    inside = make_adapter(subspace(), acts, torch.zeros(3, len(FEATURES)), b, support=csg_features(g)[None],
+                          outside_support="add")
+    assert inside.plan_overrides(g) == acts["no_structure"]      # inside the support every action may be chosen
+    assert load_adapter(save_adapter(add, tmp_path / "add.safetensors")).plan_overrides(g) == acts["regions"]
+    old = _tamper(tmp_path, "old.safetensors", meta={"outside_support": None})
+    assert load_adapter(old).outside_support == "prior"
+    with pytest.raises(AdapterError, match="adapter.outside_support"):
+        make_adapter(subspace(), acts, torch.zeros(3, len(FEATURES)), b, outside_support="maybe")
+
+
 def _tamper(tmp_path, name, tensors=None, meta=None):
     a = prior_adapter(subspace())
     p = save_adapter(a, tmp_path / "good.safetensors")
@@ -125,6 +148,7 @@ def test_bad_files_are_refused_naming_the_field(tmp_path):
         ({"head.weight": torch.zeros(3, 3)}, {}, "adapter.head"),
         ({"subspace.P": torch.full((4, 16), float("nan"))}, {}, "subspace.P"),
         ({}, {"width": "32"}, "adapter.subspace"),
+        ({}, {"outside_support": "anything"}, "adapter.outside_support"),
     ]
     for i, (t, m, field) in enumerate(cases):
         bad = _tamper(tmp_path, f"bad{i}.safetensors", t, m)

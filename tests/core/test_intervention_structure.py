@@ -125,10 +125,15 @@ def test_stand_in_turns_the_structure_phase_on_only_when_asked_and_only_with_a_s
     plan = prior_plan(parse("a small mirror with a large pink cone standing at its edge"))
     assert resolve_stand_in(plan) == plan and plan.stand_in_share == 0.0       # the prior leaves it off
     on = resolve_stand_in(plan.updated(stand_in_share=0.9))
-    assert on.structure_prompt == "a small mirror with a large pink cylinder" and on.structure_share == 0.9
+    assert on.structure_prompt == "a small mirror with a large pink cylinder"
+    assert plan.structure_share == on.structure_share == 0.8                    # joins the placement phase
     assert resolve_stand_in(on) == on                                           # idempotent
-    longer = resolve_stand_in(plan.updated(structure_share=0.95, stand_in_share=0.3))
-    assert longer.structure_share == 0.95                                       # the longer phase wins
+    shorter = resolve_stand_in(plan.updated(structure_share=0.95, stand_in_share=0.3))
+    assert shorter.structure_share == 0.3                                       # deferrals combine at the shorter
+    sand = prior_plan(parse("a large cyan cone close to the water and in the sand"))
+    assert sand.structure_share == 0.5 and resolve_stand_in(sand.updated(stand_in_share=0.9)).structure_share == 0.5
+    alone = resolve_stand_in(prior_plan(parse("a large cyan cone in front of a mirror")).updated(stand_in_share=0.9))
+    assert alone.structure_prompt == "a large cyan cylinder in front of a mirror" and alone.structure_share == 0.9
     ball = prior_plan(parse("a red ball on a mirror"))
     assert resolve_stand_in(ball.updated(stand_in_share=0.9)) == ball           # nothing to stand in: same plan
     with pytest.raises(PlanError, match="stand_in_share"):
