@@ -9,7 +9,9 @@ treatment.
 The ridge penalty and the margin are chosen by repeated k-fold cross-validation from ``PENALTIES`` x
 ``MARGINS`` (``config.ridge`` is added to the grid), then the minimum support from ``SUPPORTS``.
 
-``report`` scores the fit honestly on the searched prompts: the prior, the oracle (best action per prompt,
+With ``config.holdout``, the report's ``held_out`` block scores the fit on the searched prompts it held out
+(prior, oracle and the adapter's choices: leave-one-rule-out on the training pool). ``report`` scores the fit
+honestly on the searched prompts: the prior, the oracle (best action per prompt,
 with the judge in the loop: an upper bound inflated by seed noise), a single best action for all prompts, and
 the adapter under nested cross-validation (each outer fold's prompts chosen for by a head whose penalty and
 margin were selected and fitted without them).
@@ -173,6 +175,13 @@ def fit_head(cfg: TrainConfig, rows: list[dict], feats: dict) -> tuple[np.ndarra
     W, b, rows, sel = fit_full(X, Sf, actions.index("prior"), cfg.folds, cfg.seed, (cfg.ridge,), outside_allowed(cfg))
     rep = report(cfg, keys_fit, X, Sf, labels, (W, b, rows))
     rep["selected"] = {**sel, "outside_support": cfg.outside_support}
+    out = [i for i, k in enumerate(keys) if not keep(labels[k], cfg.holdout) and k in feats]
+    if out:   # the searched prompts the fit never saw: leave-one-rule-out on the training pool itself
+        Xo, So, p = np.stack([np.asarray(feats[keys[i]], dtype=np.float64) for i in out]), S[out], actions.index("prior")
+        pick = choose_supported(W, b, Xo, rows, p, outside_allowed(cfg))
+        rep["held_out"] = {"n": len(out), "prior": float(So[:, p].mean()), "oracle": float(So.max(1).mean()),
+                           "adapter": float(So[np.arange(len(out)), pick].mean()),
+                           "chosen": {a: int((pick == j).sum()) for j, a in enumerate(actions) if (pick == j).any()}}
     rep["support_rows"] = int(len(rows))
     return W, b, rows, rep
 

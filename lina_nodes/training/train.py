@@ -59,6 +59,11 @@ def fit_adapter(cfg: TrainConfig, out, runner=None, name: str = "adapter.safeten
     log(f"fitted on {a['n']} prompts ({rep['selected']}, {rep['support_rows']} supported CSG feature rows): prior {100 * a['prior']:.1f}, adapter (cross-validated) "
         f"{100 * a['adapter_cv']:.1f}, in-sample {100 * a['adapter_in_sample']:.1f}, best single action "
         f"{rep['best_single_action']} {100 * a['best_single']:.1f}, oracle {100 * a['oracle']:.1f} -> {path}")
+    if "held_out" in rep:
+        h = rep["held_out"]
+        log(f"on the {h['n']} held-out searched prompts ({cfg.holdout}): prior {100 * h['prior']:.1f}, adapter "
+            f"{100 * h['adapter']:.1f} ({100 * (h['adapter'] - h['prior']):+.1f}), oracle {100 * h['oracle']:.1f}; "
+            f"chosen {h['chosen']}")
     return report
 
 

@@ -94,6 +94,8 @@ def test_outside_support_add_lets_a_learned_lever_reach_an_unseen_prompt(tmp_pat
 def test_holdout_fits_without_the_held_out_items(tmp_path):
     rep = train(config(holdout={"rule": "action"}), tmp_path, progress=False, log=lambda *a: None)
     assert rep["all"]["n"] == 3                           # only the three non-action prompts are fitted
+    # the report scores the six held-out action prompts from their searched rows (leave one rule out in the pool)
+    assert rep["held_out"] == {"n": 6, "prior": 0.5, "oracle": 1.0, "adapter": 0.5, "chosen": {"prior": 6}}
     ad = load_adapter(tmp_path / "adapter.safetensors")
     assert ad.plan_overrides(parse("a red cube eats a blue ball")) == {"mode": "substitute"}   # never saw one: prior
 
