@@ -559,9 +559,10 @@ class Chunker:
             return None
         nxt = toks[i + 1].text if i + 1 < len(toks) else ""
         starts_np = nxt in self.kb.determiners or _number(nxt, self.kb) is not None
-        if w.endswith("ing") and (starts_np or nxt in self.kb.spatial):
-            return guess_lemma(w[:-3]), "ing"
-        if w.endswith("ed") and (nxt in self.kb.spatial or nxt in ("by", "with")
+        place = nxt in self.kb.spatial or nxt in self.kb.path_phrases
+        if w.endswith("ing") and (starts_np or place or (out[-1].type == "AUX" and w not in self.kb.ing_nouns)):
+            return guess_lemma(w[:-3]), "ing"   # "is telling jokes": after "is", an -ing word is the verb
+        if w.endswith("ed") and (place or nxt in ("by", "with")
                                  or (out[-1].type == "NP" and self._past_verb(w, nxt))):
             return (w[:-3] + "y" if w.endswith("ied") else guess_lemma(w[:-2])), "part"
         if w.endswith("s") and not w.endswith("ss") and starts_np and out[-1].type == "NP":
@@ -655,6 +656,12 @@ class Chunker:
                 continue
             if w == "by" and out and out[-1].type == "VERB" and out[-1].form in ("part", "past"):
                 out.append(Chunk("BY", None, t.start, t.end))
+                i += 1
+                continue
+            if w in kb.path_phrases and out and out[-1].type == "VERB" \
+                    and out[-1].value in kb.verb_lists.get("travel", ()):
+                # "a swan glided across the lake", "a skier gliding down a mountain": the surface travelled
+                out.append(Chunk("PREP", kb.path_phrases[w], t.start, t.end))
                 i += 1
                 continue
             if spatial:

@@ -426,8 +426,18 @@ class _Sentence:
             self.pending.append(("in", [obj], None, self.neg, {}))  # "in the park, a dog..."
             self.last_obj = [obj]
         else:
-            self.relate(rel, [obj], place=place)
+            more, j = self.coordinated_places(j)
+            self.relate(rel, [obj] + more, place=place)
         return j
+
+    def coordinated_places(self, j: int) -> tuple[list[str], int]:
+        """"the snowman stood on the icy lawn and the wet pavement.": after a verb, "and" NP closing the sentence
+        is a second place of the same relation, not a new subject."""
+        if not (self.verb and self.subjects and self.peek(j, "CONJ") and self.cs[j].value == "and"
+                and self.peek(j + 1, "NP") and j + 2 >= len(self.cs)):
+            return [], j
+        obj, k = self.np_id(j + 1)
+        return ([obj], k) if obj and obj not in self.subjects else ([], j)
 
     def placed_subjects(self, rel: str) -> list[str]:
         """The subjects a place applies to: "a bird and its reflection in a fountain" puts the reflection, not

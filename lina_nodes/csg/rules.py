@@ -16,6 +16,8 @@ from .model import CSG, Constraint, Edge, Node
 FILTER_KEYS = {"kind", "kind_not", "trait", "trait_not", "negated", "explicit", "has_fill_or_contents",
                "contains_trait", "inside_trait", "name", "holds_up", "held", "lit"}
 SYMMETRIC = {"next_to", "near", "close_to", "left_of", "right_of", "before"}   # "either_way" pairs read both ways
+#: "either_way" also reads these from the other end, inverted: "a mirror above the sink" is "the sink below it"
+INVERSES = {"above": "below", "below": "above", "behind": "in_front_of", "in_front_of": "behind"}
 CONTAIN_RELS = ("in", "inside")
 MAX_SECONDS = 3.0        # completion budget: a graph that would take longer is refused with a clear error
 MAX_NODES = 2000
@@ -163,17 +165,21 @@ def _pairs(G: _Graph, rule: dict, where: str):
     # explicit spatial edges, plus edges of an owned implied node ("its reflection in the mirror")
     cands = []
     for e in G.edges:
-        if e.kind != "spatial" or e.negated or e.relation not in rels:
+        inverse = INVERSES.get(e.relation) if either_way else None
+        if e.kind != "spatial" or e.negated or (e.relation not in rels and inverse not in rels):
             continue
         if verbs is not None and e.attrs.get("verb") not in verbs:
             continue
         if e.attrs.get("verb") in not_verbs or (e.attrs.get("voice") == "passive" and e.attrs["verb"] in not_passive):
             continue
-        cands.append((e.src, e.dst, e.relation))
+        if e.relation in rels:
+            cands.append((e.src, e.dst, e.relation))
         if either_way and e.relation in SYMMETRIC:
             cands.append((e.dst, e.src, e.relation))
+        elif inverse in rels:
+            cands.append((e.dst, e.src, inverse))
         src = G.nodes.get(e.src)
-        if through_effects and src is not None and src.explicit and "of" in src.physics:
+        if through_effects and e.relation in rels and src is not None and src.explicit and "of" in src.physics:
             cands.append((src.physics["of"], e.dst, e.relation))
     for s, d, r in cands:
         if (s, d, r) in seen or s not in G.nodes or d not in G.nodes or s == d:

@@ -140,9 +140,9 @@ def test_everyday_dev_set_does_not_drop():
     first = evaluate(load(SETS["heldout"]))[0]["ALL"]   # the first held-out half, development data since measured
     assert first["implied_precision"] >= 0.91 and first["implied_recall"] >= 0.93, first
     b = evaluate(load(SETS["heldout_b"]))[0]["ALL"]     # held-out B: development data for the third round
-    assert b["implied_precision"] >= 0.79 and b["implied_recall"] >= 0.82, b
+    assert b["implied_precision"] >= 0.83 and b["implied_recall"] >= 0.83, b
     c = evaluate(load(SETS["heldout_c"]))[0]["ALL"]     # held-out C: measured once (0.857 / 0.863), then floors
-    assert c["implied_precision"] >= 0.85 and c["implied_recall"] >= 0.86, c
+    assert c["implied_precision"] >= 0.92 and c["implied_recall"] >= 0.92, c   # after the fourth round
 
 
 def test_geneval_explicit_checks_do_not_drop():
@@ -196,4 +196,37 @@ def test_third_round_everyday_phrasing(prompt, want, not_want):
     ("a teddy bear on a daisy field", {"teddy bear", "daisy field"}),
 ])
 def test_third_round_entity_names(prompt, names):
+    assert set(explicit(prompt)) == names
+
+
+@pytest.mark.parametrize("prompt, want, not_want", [
+    ("A skier is gliding down a snow-covered mountain.", {"contact:skier"}, set()),     # a path after travel
+    ("The graceful swan glided across the calm lake.", {"reflection:swan", "ripple:swan"}, set()),
+    ("The sleek fish swam through the murky water.", {"ripple:fish"}, {"reflection:fish"}),
+    ("A cyclist is riding along a scenic route.", {"contact:cyclist"}, set()),
+    ("trees along the river", {"reflection:tree"}, {"contact:tree"}),                   # no travel: beside it
+    ("The shiny car drove past the old barn.", set(), {"contact:car"}),                   # past is no surface
+    ("The prickly cactus stood tall on the dry sand.", {"contact:cactus"}, set()),        # on sand: the ground
+    ("The cold snowman stood on the icy lawn and the wet pavement.", {"contact:snowman", "reflection:snowman"}, set()),
+    ("a cat on a mat and a dog", {"contact:cat"}, {"contact:dog"}),                        # no verb: a new subject
+    ("The rectangular mirror was hung above the green sink.", {"reflection:sink"}, set()),   # a hung mirror
+    ("a sink below a mirror", {"reflection:sink"}, set()),
+    ("a mirror behind a red cat", {"reflection:cat"}, set()),
+    ("The green plant was on the right of the window.", set(), {"reflection:plant"}),     # a window: only in front
+    ("a cat in front of a window", {"reflection:cat"}, set()),
+    ("Anubis sitting astride a motorcycle", {"contact:anubis"}, set()),
+    ("The vibrant feathers of the tropical bird shimmered in the sunlight.", set(), {"shadow:feather"}),   # a part
+    ("a red ball on a table next to a lamp", {"shadow:ball"}, set()),
+    ("The kayaker is paddling down a river rapids.", {"ripple:kayaker"}, {"contact:kayaker"}),
+])
+def test_fourth_round_everyday_phrasing(prompt, want, not_want):
+    got = set(implied(prompt))
+    assert want <= got and not (not_want & got), got
+
+
+@pytest.mark.parametrize("prompt, names", [
+    ("The shiny silver car zoomed past the old rusty truck.", {"car", "truck"}),      # an -ed verb before "past"
+    ("The comedian is telling jokes on stage to an audience.", {"comedian", "joke", "stage", "audience"}),
+])
+def test_fourth_round_entity_names(prompt, names):
     assert set(explicit(prompt)) == names
