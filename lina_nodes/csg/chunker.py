@@ -471,7 +471,7 @@ class Chunker:
             return False
         w, nxt = toks[j].text, toks[j + 1].text
         return (w.endswith("ing") and nxt in self.kb.determiners) \
-            or (w.endswith("ed") and (nxt in self.kb.spatial or nxt in ("by", "with"))) \
+            or (w.endswith("ed") and (nxt in self.kb.spatial or nxt in self.kb.path_phrases or nxt in ("by", "with"))) \
             or self._past_verb(w, nxt)
 
     def _past_verb(self, w: str, nxt: str) -> bool:

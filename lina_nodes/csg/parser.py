@@ -65,7 +65,7 @@ class _Builder:
             return np.extra["_id"]
         if "light" in np.extra:
             self.ambient_light(np.extra["light"], (np.start, np.end))
-        if np.name in self.kb.time_nouns:          # "on a sunny day": only the light; "on a cloudy day": nothing
+        if np.name.rsplit(" ", 1)[-1] in self.kb.time_nouns:   # "on a sunny day": only the light; "a windy day": nothing
             np.extra["_id"] = None
             return None
         nid = self._entity(np)

@@ -218,6 +218,11 @@ def test_third_round_entity_names(prompt, names):
     ("The vibrant feathers of the tropical bird shimmered in the sunlight.", set(), {"shadow:feather"}),   # a part
     ("a red ball on a table next to a lamp", {"shadow:ball"}, set()),
     ("The kayaker is paddling down a river rapids.", {"ripple:kayaker"}, {"contact:kayaker"}),
+    ("A dog is digging in the sand.", {"contact:dog"}, set()),
+    ("A child is playing with a kite on a windy day.", set(), {"contact:kite"}),            # a day is a time
+    ("The water in the pool is sparkling under the sunlight.", set(), {"shadow:pool", "shadow:water"}),
+    ("The warm yellow sun shone down on the cold grey concrete.", set(), {"shadow:concrete"}),
+    ("a fire hydrant with graffiti on it", set(), {"contact:graffiti"}),                   # a marking
 ])
 def test_fourth_round_everyday_phrasing(prompt, want, not_want):
     got = set(implied(prompt))
