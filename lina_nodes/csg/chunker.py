@@ -38,6 +38,7 @@ ADJECTIVE_SUFFIXES = ("ant", "ent", "ate", "ive", "ous", "ful", "ic", "al", "ibl
 PARTICLES = ("about", "up", "down", "out", "off", "away", "around")   # "a yacht tossed about"
 INTENSIFIERS = ("very", "quite", "really", "bright", "pale", "deep")
 DESCRIPTIVE_SUFFIXES = ("ful", "ous", "ish", "less", "ive")   # unknown adjectives: "graceful", "enormous"
+NOUNS_LIKE_ADJECTIVES = ("fish", "dish", "motive", "hive")     # "a jellyfish", "a locomotive": nouns all the same
 
 
 @dataclass
@@ -382,7 +383,8 @@ class Chunker:
                     and not (mod.not_head and self._is_head(toks, j)):
                 setattr(np, mod.field, words[w] if mod.mapped else w)
                 return True
-        if w in kb.descriptors or (w.endswith(DESCRIPTIVE_SUFFIXES) and len(w) > 5 and j + 1 < n
+        if w in kb.descriptors or (w.endswith(DESCRIPTIVE_SUFFIXES) and not w.endswith(NOUNS_LIKE_ADJECTIVES)
+                                   and len(w) > 5 and j + 1 < n and w not in kb.kind_of
                                    and not self.closed(toks[j + 1].text)):
             np.descriptor = w
             return True
