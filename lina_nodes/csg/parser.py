@@ -25,7 +25,7 @@ _SIDE_BY_SIDE = frozenset({"next_to", "left_of", "right_of", "close_to"})   # wh
 _AT_VERB_FORMS = frozenset(third_person(v) for v in AT_VERBS)   # "looks at X" is an action, not a place
 _EFFECT_KINDS = frozenset(IMPLIED_NAMES.values())                # reflection, shadow...: owned, not placed
 #: Verb list -> the relations (None: all) whose place belongs to the verb's object, not its subject.
-_OBJECT_PLACES = {"mount": ("on", "in", "inside"), "emission": None}
+_OBJECT_PLACES = {"mount": ("on", "in", "inside"), "emission": None, "marking": None}   # "painting a mural on a wall"
 _CASTER_KINDS = frozenset(("object", "agent", "container"))
 _SLUG = re.compile(r"[^a-z0-9]+")
 
@@ -412,7 +412,9 @@ class _Sentence:
             self.link(prev_objs, [obj], "spatial", rel)
             self.last_obj = [obj]
         elif self.places_the_mount(i, prev_objs):
-            self.link(prev_objs, [obj], "spatial", rel)
+            # what a marking verb makes ("writing BONEZ on a chalkboard") is on the surface as if painted on it
+            marked = {"verb": self.verb, "voice": "passive"} if self.verb in self.b.verb_forms("marking") else {}
+            self.link(prev_objs, [obj], "spatial", rel, **marked)
             self.last_obj = [obj]
         elif self.shares_the_support(i, rel, prev_rel, prev_objs):
             # "a fiddle next to a basketball on a ping pong table": both stand on the table

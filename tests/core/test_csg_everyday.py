@@ -223,6 +223,12 @@ def test_third_round_entity_names(prompt, names):
     ("The water in the pool is sparkling under the sunlight.", set(), {"shadow:pool", "shadow:water"}),
     ("The warm yellow sun shone down on the cold grey concrete.", set(), {"shadow:concrete"}),
     ("a fire hydrant with graffiti on it", set(), {"contact:graffiti"}),                   # a marking
+    ("a yellow t-shirt with a dog on it", set(), {"contact:dog"}),                           # a print
+    ("A man is painting a mural on a wall.", set(), {"contact:man", "contact:mural"}),
+    ("a dog writing BONEZ on a chalkboard", set(), {"contact:bonez"}),
+    ("Mars rises on the horizon.", set(), {"contact:mars", "contact:mar"}),                  # a planet, not "mar"
+    ("a family on a road trip", set(), {"contact:family"}),                                  # a trip is no support
+    ("The delicate, translucent jellyfish floated in the water.", {"ripple:jellyfish"}, set()),
 ])
 def test_fourth_round_everyday_phrasing(prompt, want, not_want):
     got = set(implied(prompt))
