@@ -388,6 +388,11 @@ class _Sentence:
             self.action(objs)
             self.looked_at = list(objs)     # "looking at a squirrel on a fence": the next place is the squirrel's
             return j
+        if rel == "on" and self.verb and i > 0 and self.cs[i - 1].type == "VERB" \
+                and self.verb in self.b.verb_forms("particle_on") and self.peek(j, "NP"):
+            objs, j = self.group(j)     # "working on a project", "chewing on a bone": what the verb acts on
+            self.action(objs)
+            return j
         if rel == "between":
             return self.between(j)
         if not self.peek(j, "NP"):

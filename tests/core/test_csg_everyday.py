@@ -229,6 +229,9 @@ def test_third_round_entity_names(prompt, names):
     ("Mars rises on the horizon.", set(), {"contact:mars", "contact:mar"}),                  # a planet, not "mar"
     ("a family on a road trip", set(), {"contact:family"}),                                  # a trip is no support
     ("The delicate, translucent jellyfish floated in the water.", {"ripple:jellyfish"}, set()),
+    ("A person is holding a laptop and working on a project.", set(), {"contact:person"}),   # "on": not a place
+    ("A puppy is chewing on a bone.", set(), {"contact:puppy"}),
+    ("A woman is speaking on the phone.", set(), {"contact:woman"}),
 ])
 def test_fourth_round_everyday_phrasing(prompt, want, not_want):
     got = set(implied(prompt))
