@@ -473,7 +473,8 @@ class Chunker:
             return False
         w, nxt = toks[j].text, toks[j + 1].text
         return (w.endswith("ing") and nxt in self.kb.determiners) \
-            or (w.endswith("ed") and (nxt in self.kb.spatial or nxt in self.kb.path_phrases or nxt in ("by", "with"))) \
+            or (w.endswith("ed") and (nxt in self.kb.spatial or nxt in self.kb.verb_particles.get("travel", {})
+                                      or nxt in ("by", "with"))) \
             or self._past_verb(w, nxt)
 
     def _past_verb(self, w: str, nxt: str) -> bool:
@@ -549,6 +550,15 @@ class Chunker:
         np.contents, np.end = sub[0], sub[0].end
         return sub[1]
 
+    def verb_particle(self, w: str, out: list) -> str | None:
+        """The relation a word right after a verb means for that verb's list (``verb_particles``), else None."""
+        if not out or out[-1].type != "VERB":
+            return None
+        for name, table in self.kb.verb_particles.items():
+            if w in table and out[-1].value in self.kb.verb_lists.get(name, ()):
+                return table[w]
+        return None
+
     def guess_verb(self, toks: list[Tok], i: int, out: list):
         """An unknown word used as a verb right after a noun phrase: "a man reading a paper",
         "a car parked on the road", "a dog sniffs a shoe". Returns (lemma, form) or None."""
@@ -561,7 +571,7 @@ class Chunker:
             return None
         nxt = toks[i + 1].text if i + 1 < len(toks) else ""
         starts_np = nxt in self.kb.determiners or _number(nxt, self.kb) is not None
-        place = nxt in self.kb.spatial or nxt in self.kb.path_phrases
+        place = nxt in self.kb.spatial or nxt in self.kb.verb_particles.get("travel", {})
         if w.endswith("ing") and (starts_np or place or (out[-1].type == "AUX" and w not in self.kb.ing_nouns)):
             return guess_lemma(w[:-3]), "ing"   # "is telling jokes": after "is", an -ing word is the verb
         if w.endswith("ed") and (place or nxt in ("by", "with")
@@ -660,10 +670,10 @@ class Chunker:
                 out.append(Chunk("BY", None, t.start, t.end))
                 i += 1
                 continue
-            if w in kb.path_phrases and out and out[-1].type == "VERB" \
-                    and out[-1].value in kb.verb_lists.get("travel", ()):
-                # "a swan glided across the lake", "a skier gliding down a mountain": the surface travelled
-                out.append(Chunk("PREP", kb.path_phrases[w], t.start, t.end))
+            particle = self.verb_particle(w, out)
+            if particle:
+                # "a swan glided across the lake", "a blanket draped over the couch": the surface travelled / covered
+                out.append(Chunk("PREP", particle, t.start, t.end))
                 i += 1
                 continue
             if spatial:

@@ -61,7 +61,7 @@ class Knowledge:
     time_nouns: frozenset = frozenset()      # "a sunny day": the day is a time, the sun the light
     verb_lists: dict = field(default_factory=dict)    # name -> frozenset of lemmas (impact, held, mount...)
     color_nouns: frozenset = frozenset()     # "an orange next to a banana": a colour word that is the noun
-    path_phrases: dict = field(default_factory=dict)   # after a verb of travel: "across" the lake -> on it
+    verb_particles: dict = field(default_factory=dict)   # verb list -> {word: relation}: "glided across" the lake -> on
 
     def kind(self, name: str) -> str:
         k = self.kind_of.get(name)
@@ -234,7 +234,7 @@ def build(data: dict, path: str, sha: str) -> Knowledge:
         finishes=frozenset(lex.get("finishes", [])), collective_nouns=frozenset(lex.get("collective_nouns", [])),
         adverb_nouns=frozenset(lex.get("adverb_nouns", [])), ing_nouns=frozenset(lex.get("ing_nouns", [])),
         light_words=dict(lex.get("light_words", {})), time_nouns=frozenset(lex.get("time_nouns", [])),
-        color_nouns=frozenset(lex.get("color_nouns", [])), path_phrases=dict(lex.get("path_phrases", {})),
+        color_nouns=frozenset(lex.get("color_nouns", [])), verb_particles={k: dict(v) for k, v in lex.get("verb_particles", {}).items()},
         verb_lists={k: frozenset(v) for k, v in verbs.items() if k not in ("regular", "irregular") and isinstance(v, list)},
     )
 

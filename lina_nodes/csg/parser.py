@@ -647,7 +647,8 @@ class _Sentence:
         if not self.peek(j, "NP"):
             return j
         objs, j = self.group(j)
-        if self.subjects and lemma in self.b.kb.verb_lists.get("cover", ()) and form != "ing":
+        if self.subjects and lemma in self.b.kb.verb_lists.get("cover", ()) and form != "ing" \
+                and self.cs[i + 1].value.det is not None:   # "a grass covered field" is a kind of field
             self.link(self.subjects, objs, "spatial", "on", verb=rel)   # "snow covered the lake": snow on it
             self.last_obj = objs
         elif self.subjects and lemma in self.b.kb.verb_lists.get("reflection", ()):

@@ -233,6 +233,12 @@ def test_third_round_entity_names(prompt, names):
     ("A puppy is chewing on a bone.", set(), {"contact:puppy"}),
     ("A woman is speaking on the phone.", set(), {"contact:woman"}),
     ("The crisp white sheet covered the lumpy blue mattress.", {"occlusion:sheet", "contact:sheet"}, set()),   # a cover
+    ("The soft blanket draped over the bumpy couch.", {"occlusion:blanket", "contact:blanket"}, set()),
+    ("A giraffe walking through a green grass covered field", {"contact:giraffe"}, {"occlusion:grass"}),
+    ("A dog is sitting in a car.", {"contact:dog"}, set()),                                    # a vehicle's seat
+    ("a dog in a car", set(), {"contact:dog"}),
+    ("milk pouring into a large glass", {"splash:milk", "fill:glass"}, set()),
+    ("The smooth marble floor reflected the bright light and the dark shadow.", set(), {"reflection:shadow"}),
 ])
 def test_fourth_round_everyday_phrasing(prompt, want, not_want):
     got = set(implied(prompt))
