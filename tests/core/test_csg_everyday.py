@@ -130,6 +130,11 @@ def test_everyday_sets_are_sourced_split_once_and_large_enough():
     assert len(c) >= 150 and not {norm(x["p"]) for x in c} & {norm(x["p"]) for x in dev + held + b}
     assert all(x["source"] and x["source_file"] and x["licence"] in ("Apache-2.0", "MIT") and x["i"] for x in c)
     assert all(x["id"] == "ev" + hashlib.sha256(x["p"].encode()).hexdigest()[:8] for x in c)
+    d = _load("csg_everyday_heldout_d.jsonl")      # the fourth: disjoint from all four
+    assert len(d) >= 150 and not {norm(x["p"]) for x in d} & {norm(x["p"]) for x in dev + held + b + c}
+    assert all(x["source"] and x["source_file"] and x["licence"] in ("Apache-2.0", "MIT") and x["i"] for x in d)
+    assert all(x["id"] == "ev" + hashlib.sha256(x["p"].encode()).hexdigest()[:8] for x in d)
+    assert sum(x["source"] in ("T2I-CompBench/spatial", "T2I-CompBench/3d_spatial") for x in d) <= 0.4 * len(d)
 
 
 def test_everyday_dev_set_does_not_drop():
@@ -143,6 +148,8 @@ def test_everyday_dev_set_does_not_drop():
     assert b["implied_precision"] >= 0.82 and b["implied_recall"] >= 0.83, b
     c = evaluate(load(SETS["heldout_c"]))[0]["ALL"]     # held-out C: measured once (0.857 / 0.863), then floors
     assert c["implied_precision"] >= 0.92 and c["implied_recall"] >= 0.92, c   # after the fourth round
+    d = evaluate(load(SETS["heldout_d"]))[0]["ALL"]     # held-out D: measured once (0.882 / 0.799), then floors
+    assert d["implied_precision"] >= 0.90 and d["implied_recall"] >= 0.81, d
 
 
 def test_geneval_explicit_checks_do_not_drop():
