@@ -565,6 +565,7 @@ class _Sentence:
         containers = [s for s in owners if self.b.by_id[s]["kind"] == "container" and not placed]
         for o in objs:
             self.attach_to_subjects(o, containers, owners)
+        self.serve_on(owners, objs, placed)
         by_id = self.b.by_id
         movable = [o for o in objs if not by_id[o]["negated"] and by_id[o]["kind"] not in _EFFECT_KINDS]
         if movable and len(movable) == len(objs) and self.peek(j, "PREP", "SIDE") and not containers:
@@ -575,6 +576,18 @@ class _Sentence:
         elif objs:
             self.last_obj = objs
         return j
+
+    def serve_on(self, owners: list[str], objs: list[str], placed: bool) -> None:
+        """"a plate with rice", "a tray with cups": what a serving holder (plate, tray...) has is on it."""
+        by_id, kb = self.b.by_id, self.b.kb
+        servers = [s for s in owners if by_id[s]["kind"] != "container"
+                   and kb.has_trait(by_id[s]["name"], by_id[s]["kind"], "serving")]
+        if placed or not servers:
+            return
+        for o in objs:
+            if by_id[o]["kind"] not in _EFFECT_KINDS and not by_id[o]["negated"]:
+                for s in servers:
+                    self.b.edge(o, s, "spatial", "on")
 
     def with_owners(self, i: int) -> list[str]:
         """Whose "with" phrase this is: the object just named after a place ("next to a plate with toast"),

@@ -245,6 +245,9 @@ def test_third_round_entity_names(prompt, names):
     ("A dog is sitting in a car.", {"contact:dog"}, set()),                                    # a vehicle's seat
     ("a dog in a car", set(), {"contact:dog"}),
     ("milk pouring into a large glass", {"splash:milk", "fill:glass"}, set()),
+    ("a plate with white rice", {"contact:rice"}, set()),                                      # a serving holder
+    ("The delicate web of the spider glistened in the morning light, a marvel of natural engineering.",
+     {"shadow:spider"}, {"shadow:marvel", "shadow:engineering"}),
     ("The smooth marble floor reflected the bright light and the dark shadow.", set(), {"reflection:shadow"}),
 ])
 def test_fourth_round_everyday_phrasing(prompt, want, not_want):
