@@ -145,7 +145,7 @@ def test_apply_shape_stand_in_matches_the_comfyui_image_and_acts(pipe, comfy):
     prompt, seed = "a small mirror with a large pink cone standing at its edge", 3
     run, out = lina_image(pipe, prompt, seed, mode="substitute", shape_stand_in=True)
     assert run.plan.stand_in_share == 0.9 and run.plan.structure_prompt == "a small mirror with a large pink cylinder"
-    assert run.plan.structure_share == 0.9
+    assert run.plan.structure_share == 0.8          # it joins the plan's placement phase at the shorter share
     ref = comfy.sample(prompt, seed, steps=STEPS, cfg=4.0, size=64, lina="prior",
                        plan_changes={"mode": "substitute", "stand_in_share": 0.9})
     assert np.array_equal(out, ref.image)
