@@ -313,6 +313,12 @@ class _Sentence:
         """The pending verb from every subject to every object."""
         if not self.verb:
             return
+        by_id = self.b.by_id
+        effects = [o for o in objs if by_id[o]["kind"] in _EFFECT_KINDS and "of" not in by_id[o]["physics"]]
+        if effects and self.subjects and by_id[self.subjects[0]]["kind"] != "light":
+            # "the tree cast a shadow over the bush": the shadow is the tree's (a candle's shadows are others')
+            for o in effects:
+                by_id[o]["physics"]["of"] = self.subjects[0]
         self.link(self.subjects, objs, "action", self.verb)
         self.last_obj = objs
 

@@ -246,6 +246,9 @@ def test_third_round_entity_names(prompt, names):
     ("a dog in a car", set(), {"contact:dog"}),
     ("milk pouring into a large glass", {"splash:milk", "fill:glass"}, set()),
     ("a plate with white rice", {"contact:rice"}, set()),                                      # a serving holder
+    ("red and yellow balloons hanging from a ceiling fan", {"contact:balloon"}, set()),
+    ("a lamp below a shelf", set(), {"contact:lamp"}),
+    ("The flickering candle cast shadows on the smooth wall.", set(), {"shadow:candle"}),       # a light's are others'
     ("The delicate web of the spider glistened in the morning light, a marvel of natural engineering.",
      {"shadow:spider"}, {"shadow:marvel", "shadow:engineering"}),
     ("The smooth marble floor reflected the bright light and the dark shadow.", set(), {"reflection:shadow"}),
@@ -261,3 +264,11 @@ def test_fourth_round_everyday_phrasing(prompt, want, not_want):
 ])
 def test_fourth_round_entity_names(prompt, names):
     assert set(explicit(prompt)) == names
+
+
+def test_a_stated_effect_gets_the_subject_as_owner_unless_a_light_casts_it():
+    g = parse("The tall brown tree cast a shadow over the small green bush.")
+    shadow = next(n for n in g.nodes if n.kind == "shadow")
+    assert shadow.explicit and shadow.physics["of"] == "tree_0"
+    g = parse("The flickering candle cast shadows on the smooth wall.")
+    assert all("of" not in n.physics for n in g.nodes if n.kind == "shadow")
