@@ -383,6 +383,8 @@ class Chunker:
                     and not (mod.not_head and self._is_head(toks, j)):
                 setattr(np, mod.field, words[w] if mod.mapped else w)
                 return True
+        if w in kb.descriptors and w in kb.kind_of and (j + 1 >= n or self.closed(toks[j + 1].text)):
+            return False                              # "the metallic square was perched": the square itself
         if w in kb.descriptors or (w.endswith(DESCRIPTIVE_SUFFIXES) and not w.endswith(NOUNS_LIKE_ADJECTIVES)
                                    and len(w) > 5 and j + 1 < n and w not in kb.kind_of
                                    and not self.closed(toks[j + 1].text)):

@@ -248,6 +248,9 @@ def test_third_round_entity_names(prompt, names):
     ("a plate with white rice", {"contact:rice"}, set()),                                      # a serving holder
     ("red and yellow balloons hanging from a ceiling fan", {"contact:balloon"}, set()),
     ("a lamp below a shelf", set(), {"contact:lamp"}),
+    ("The metallic square was perched on top of the frosted cylinder.", {"contact:square"}, set()),   # a shape
+    ("The smooth, glossy surface of the lake reflected the colors of the sunset, a serene oasis.", set(),
+     {"reflection:oasis"}),
     ("The flickering candle cast shadows on the smooth wall.", set(), {"shadow:candle"}),       # a light's are others'
     ("The delicate web of the spider glistened in the morning light, a marvel of natural engineering.",
      {"shadow:spider"}, {"shadow:marvel", "shadow:engineering"}),
