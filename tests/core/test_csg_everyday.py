@@ -249,6 +249,10 @@ def test_third_round_entity_names(prompt, names):
     ("red and yellow balloons hanging from a ceiling fan", {"contact:balloon"}, set()),
     ("a lamp below a shelf", set(), {"contact:lamp"}),
     ("The metallic square was perched on top of the frosted cylinder.", {"contact:square"}, set()),   # a shape
+    ("A person is watching a sports game on TV.", set(), {"contact:sports game", "contact:person"}),   # shown
+    ("ten triangles and five squares on a black background", set(), {"contact:triangle"}),
+    ("a cat climbing up a tree", {"contact:cat"}, set()),
+    ("A person is lounging by the pool.", {"reflection:person"}, set()),
     ("The smooth, glossy surface of the lake reflected the colors of the sunset, a serene oasis.", set(),
      {"reflection:oasis"}),
     ("The flickering candle cast shadows on the smooth wall.", set(), {"shadow:candle"}),       # a light's are others'
