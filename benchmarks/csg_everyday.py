@@ -1,6 +1,6 @@
 """CSG parser on everyday prompts written by other people (issue 18).
 
-    .venv/bin/python benchmarks/csg_everyday.py [--set dev|heldout|both|heldout_b|heldout_c|heldout_d] [--verbose] [--json]
+    .venv/bin/python benchmarks/csg_everyday.py [--set dev|heldout|both|heldout_b|heldout_c|heldout_d|heldout_e] [--verbose] [--json]
         [--llm-url http://127.0.0.1:11434/v1 --llm-model NAME [--llm-timeout S]]
 
 With --llm-url the same sets are parsed by the optional LLM backend (lina_nodes.csg.llm.parse_llm: the
@@ -15,7 +15,8 @@ split once, by the hash of the prompt, into a development half and a held-out ha
 once measured, became development data; ``heldout_b`` (tests/data/csg_everyday_heldout_b.jsonl) is a second
 held-out set from the same collections (prompts not in the first two), annotated by a separate pass that
 never ran or read the parser, measured once; ``heldout_c`` and ``heldout_d`` are the third and fourth such
-sets (at most 40-45% T2I-CompBench templates), each measured once at the end of a round.
+sets and ``heldout_e`` the fifth (at most 40-45% T2I-CompBench templates), each measured once at the end of a
+round.
 
 Annotation conventions: contact for a thing resting, standing, sitting or lying on a support; shadow
 for every object or agent in a scene with a named light (lamp, candle, campfire, spotlight, the sun,
@@ -50,7 +51,8 @@ SETS = {"dev": ROOT / "tests" / "data" / "csg_everyday_dev.jsonl",
         "heldout": ROOT / "tests" / "data" / "csg_everyday_heldout.jsonl",
         "heldout_b": ROOT / "tests" / "data" / "csg_everyday_heldout_b.jsonl",
         "heldout_c": ROOT / "tests" / "data" / "csg_everyday_heldout_c.jsonl",
-        "heldout_d": ROOT / "tests" / "data" / "csg_everyday_heldout_d.jsonl"}
+        "heldout_d": ROOT / "tests" / "data" / "csg_everyday_heldout_d.jsonl",
+        "heldout_e": ROOT / "tests" / "data" / "csg_everyday_heldout_e.jsonl"}
 # "a X behind a Y", "a X on the left of a Y": T2I-CompBench's templated lists; every other source is free-form
 TEMPLATE_SOURCES = ("T2I-CompBench/spatial", "T2I-CompBench/3d_spatial")
 ATTRS = ("color", "material", "pattern", "size", "count")
@@ -144,7 +146,7 @@ def report(name: str, items: list[dict], verbose: bool) -> dict:
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--set", choices=("dev", "heldout", "both", "heldout_b", "heldout_c", "heldout_d"), default="dev")
+    ap.add_argument("--set", choices=("dev", "heldout", "both", "heldout_b", "heldout_c", "heldout_d", "heldout_e"), default="dev")
     ap.add_argument("--verbose", action="store_true", help="list every prompt the parser got partly wrong")
     ap.add_argument("--json", action="store_true")
     ap.add_argument("--llm-url", help="OpenAI-compatible endpoint, e.g. http://127.0.0.1:11434/v1 (Ollama)")

@@ -135,6 +135,11 @@ def test_everyday_sets_are_sourced_split_once_and_large_enough():
     assert all(x["source"] and x["source_file"] and x["licence"] in ("Apache-2.0", "MIT") and x["i"] for x in d)
     assert all(x["id"] == "ev" + hashlib.sha256(x["p"].encode()).hexdigest()[:8] for x in d)
     assert sum(x["source"] in ("T2I-CompBench/spatial", "T2I-CompBench/3d_spatial") for x in d) <= 0.4 * len(d)
+    e = _load("csg_everyday_heldout_e.jsonl")      # the fifth: disjoint from all five
+    assert len(e) >= 150 and not {norm(x["p"]) for x in e} & {norm(x["p"]) for x in dev + held + b + c + d}
+    assert all(x["source"] and x["source_file"] and x["licence"] in ("Apache-2.0", "MIT") and x["i"] for x in e)
+    assert all(x["id"] == "ev" + hashlib.sha256(x["p"].encode()).hexdigest()[:8] for x in e)
+    assert sum(x["source"] in ("T2I-CompBench/spatial", "T2I-CompBench/3d_spatial") for x in e) <= 0.4 * len(e)
 
 
 def test_everyday_dev_set_does_not_drop():
@@ -145,11 +150,13 @@ def test_everyday_dev_set_does_not_drop():
     first = evaluate(load(SETS["heldout"]))[0]["ALL"]   # the first held-out half, development data since measured
     assert first["implied_precision"] >= 0.91 and first["implied_recall"] >= 0.93, first
     b = evaluate(load(SETS["heldout_b"]))[0]["ALL"]     # held-out B: development data for the third round
-    assert b["implied_precision"] >= 0.82 and b["implied_recall"] >= 0.83, b
+    assert b["implied_precision"] >= 0.84 and b["implied_recall"] >= 0.84, b
     c = evaluate(load(SETS["heldout_c"]))[0]["ALL"]     # held-out C: measured once (0.857 / 0.863), then floors
-    assert c["implied_precision"] >= 0.92 and c["implied_recall"] >= 0.92, c   # after the fourth round
+    assert c["implied_precision"] >= 0.93 and c["implied_recall"] >= 0.94, c   # after the fourth round
     d = evaluate(load(SETS["heldout_d"]))[0]["ALL"]     # held-out D: measured once (0.882 / 0.799), then floors
-    assert d["implied_precision"] >= 0.90 and d["implied_recall"] >= 0.81, d
+    assert d["implied_precision"] >= 0.93 and d["implied_recall"] >= 0.83, d
+    e = evaluate(load(SETS["heldout_e"]))[0]["ALL"]     # held-out E: measured once (0.858 / 0.774), then floors
+    assert e["implied_precision"] >= 0.85 and e["implied_recall"] >= 0.77, e
 
 
 def test_geneval_explicit_checks_do_not_drop():
