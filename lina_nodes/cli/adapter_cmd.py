@@ -122,6 +122,8 @@ def run_show(args) -> int:
     except AdapterError as e:
         raise CLIError(str(e)) from None
     info = {"path": a.path, "encoder_fingerprint": a.fingerprint, "width": a.width, "family": a.family,
-            "source": a.source, "training": json.loads(a.training or "{}")}
+            "source": a.source, "actions": list(a.action_names),
+            "support_rows": None if a.support is None else int(len(a.support)), "outside_support": a.outside_support,
+            "training": json.loads(a.training or "{}")}
     emit(args, info, json.dumps(info, indent=1))
     return 0

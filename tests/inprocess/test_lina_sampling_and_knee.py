@@ -191,7 +191,8 @@ def test_cli_adapter_prior_show_and_eval_with_it(tmp_path, capsys):
     info = json.loads(capsys.readouterr().out)
     assert info["width"] == 128 and path.is_file()
     assert lina_main(["--json", "adapter", "show", str(path)]) == 0
-    assert json.loads(capsys.readouterr().out)["source"] == "prior"
+    shown = json.loads(capsys.readouterr().out)
+    assert shown["source"] == "prior" and shown["actions"] == ["prior"] and shown["outside_support"] == "prior"
     reps = {}
     for lina in ("prior", "adapter"):
         extra = ["--adapter", str(path)] if lina == "adapter" else []
