@@ -234,7 +234,8 @@ def build(data: dict, path: str, sha: str) -> Knowledge:
         finishes=frozenset(lex.get("finishes", [])), collective_nouns=frozenset(lex.get("collective_nouns", [])),
         adverb_nouns=frozenset(lex.get("adverb_nouns", [])), ing_nouns=frozenset(lex.get("ing_nouns", [])),
         light_words=dict(lex.get("light_words", {})), time_nouns=frozenset(lex.get("time_nouns", [])),
-        color_nouns=frozenset(lex.get("color_nouns", [])), verb_particles={k: dict(v) for k, v in lex.get("verb_particles", {}).items()},
+        color_nouns=frozenset(lex.get("color_nouns", [])),
+        verb_particles={k: dict(v) for k, v in lex.get("verb_particles", {}).items()},
         verb_lists={k: frozenset(v) for k, v in verbs.items() if k not in ("regular", "irregular") and isinstance(v, list)},
     )
 

@@ -175,8 +175,9 @@ def _freeze(actions: dict) -> tuple:
 
 def _check_outside_support(value, where: str) -> str:
     if value not in OUTSIDE_SUPPORT:
-        raise AdapterError(f"{where}outside_support is {str(value)[:40]!r}; expected one of {', '.join(OUTSIDE_SUPPORT)}.",
-                           field="adapter.outside_support", fix="re-export the adapter with this LINA.")
+        raise AdapterError(f"{where}outside_support is {str(value)[:40]!r}; expected one of "
+                           f"{', '.join(OUTSIDE_SUPPORT)}.", field="adapter.outside_support",
+                           fix="re-export the adapter with this LINA.")
     return value
 
 

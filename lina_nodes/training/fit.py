@@ -172,18 +172,26 @@ def fit_head(cfg: TrainConfig, rows: list[dict], feats: dict) -> tuple[np.ndarra
     idx = [keys.index(k) for k in keys_fit]
     X = np.stack([np.asarray(feats[k], dtype=np.float64) for k in keys_fit])
     Sf = S[idx]
-    W, b, rows, sel = fit_full(X, Sf, actions.index("prior"), cfg.folds, cfg.seed, (cfg.ridge,), outside_allowed(cfg))
+    W, b, rows, sel = fit_full(X, Sf, actions.index("prior"), cfg.folds, cfg.seed, (cfg.ridge,),
+                               outside_allowed(cfg))
     rep = report(cfg, keys_fit, X, Sf, labels, (W, b, rows))
     rep["selected"] = {**sel, "outside_support": cfg.outside_support}
     out = [i for i, k in enumerate(keys) if not keep(labels[k], cfg.holdout) and k in feats]
     if out:   # the searched prompts the fit never saw: leave-one-rule-out on the training pool itself
-        Xo, So, p = np.stack([np.asarray(feats[keys[i]], dtype=np.float64) for i in out]), S[out], actions.index("prior")
-        pick = choose_supported(W, b, Xo, rows, p, outside_allowed(cfg))
-        rep["held_out"] = {"n": len(out), "prior": float(So[:, p].mean()), "oracle": float(So.max(1).mean()),
-                           "adapter": float(So[np.arange(len(out)), pick].mean()),
-                           "chosen": {a: int((pick == j).sum()) for j, a in enumerate(actions) if (pick == j).any()}}
+        X_out = np.stack([np.asarray(feats[keys[i]], dtype=np.float64) for i in out])
+        rep["held_out"] = held_out_report(cfg, X_out, S[out], (W, b, rows))
     rep["support_rows"] = int(len(rows))
     return W, b, rows, rep
+
+
+def held_out_report(cfg: TrainConfig, X: np.ndarray, S: np.ndarray, head) -> dict:
+    """The fitted head's choices on searched prompts it was not fitted on, scored from their rows."""
+    actions = list(cfg.actions)
+    p = actions.index("prior")
+    pick = choose_supported(head[0], head[1], X, head[2], p, outside_allowed(cfg))
+    return {"n": int(len(X)), "prior": float(S[:, p].mean()), "oracle": float(S.max(1).mean()),
+            "adapter": float(S[np.arange(len(X)), pick].mean()),
+            "chosen": {a: int((pick == j).sum()) for j, a in enumerate(actions) if (pick == j).any()}}
 
 
 def report(cfg: TrainConfig, keys: list[str], X: np.ndarray, S: np.ndarray, labels: dict, head) -> dict:
