@@ -40,6 +40,7 @@ class _Graph:
         self._owned: dict | None = None           # (kind, of) -> first explicit, non-negated node id
         self._held_up: set | None = None
         self._held: set | None = None
+        self._handled: set | None = None
         self.deadline = None if max_seconds is None else time.monotonic() + max_seconds
         self.max_seconds = max_seconds
         self._ticks = 0
@@ -91,6 +92,15 @@ class _Graph:
             self._held = {e.dst for e in self.edges if e.kind == "action" and e.relation in verbs}
         return nid in self._held
 
+    def handled(self, nid: str) -> bool:
+        """The node is what a verb of the ``unlit`` list acts on ("the vase reflected the light", "changing a light
+        bulb"): a light there is reflected or handled, not one that lights the scene."""
+        if self._handled is None:
+            verbs = _verb_set(self.kb, "unlit") if "unlit" in self.kb.verb_lists else set()
+            self._handled = {e.dst for e in self.edges if e.kind == "action" and e.relation in verbs} | {
+                e.src for e in self.edges if e.kind == "spatial" and e.attrs.get("verb") in verbs}   # "X reflected Y"
+        return nid in self._handled
+
     def contents(self, nid: str) -> list[str]:
         return [e.src for e in self._in.get(nid, ()) if e.src in self.nodes and not self.nodes[e.src].negated]
 
@@ -138,7 +148,8 @@ _FILTERS = {
     "holds_up": lambda G, n, w: G.holds_up(n.id) == w,
     "held": lambda G, n, w: G.held(n.id) == w,
     # a light that something stands on ("landing on the moon") is ground there, not a light
-    "lit": lambda G, n, w: (not (G.trait(n, "ground_when_stood_on") and G.holds_up(n.id))) == w,
+    "lit": lambda G, n, w: (not (G.trait(n, "ground_when_stood_on") and G.holds_up(n.id))
+                            and not G.handled(n.id)) == w,
 }
 
 

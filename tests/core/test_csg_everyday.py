@@ -260,6 +260,9 @@ def test_third_round_entity_names(prompt, names):
     ("ten triangles and five squares on a black background", set(), {"contact:triangle"}),
     ("a cat climbing up a tree", {"contact:cat"}, set()),
     ("A person is lounging by the pool.", {"reflection:person"}, set()),
+    ("The smooth, glossy surface of the ceramic vase reflected the light.", {"reflection:light"}, {"shadow:vase"}),
+    ("A woman is standing on a ladder to change a light bulb.", {"contact:woman"}, {"shadow:woman"}),   # unlit
+    ("a lamp lights a ball on a table", {"shadow:ball"}, set()),
     ("The smooth, glossy surface of the lake reflected the colors of the sunset, a serene oasis.", set(),
      {"reflection:oasis"}),
     ("The flickering candle cast shadows on the smooth wall.", set(), {"shadow:candle"}),       # a light's are others'
