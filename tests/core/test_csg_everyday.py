@@ -148,7 +148,7 @@ def test_everyday_dev_set_does_not_drop():
     assert s["implied_precision"] >= 0.94 and s["implied_recall"] >= 0.94, s
     assert s["node_recall"] >= 0.99 and s["attr_accuracy"] >= 0.99, s
     first = evaluate(load(SETS["heldout"]))[0]["ALL"]   # the first held-out half, development data since measured
-    assert first["implied_precision"] >= 0.91 and first["implied_recall"] >= 0.93, first
+    assert first["implied_precision"] >= 0.92 and first["implied_recall"] >= 0.94, first
     b = evaluate(load(SETS["heldout_b"]))[0]["ALL"]     # held-out B: development data for the third round
     assert b["implied_precision"] >= 0.84 and b["implied_recall"] >= 0.84, b
     c = evaluate(load(SETS["heldout_c"]))[0]["ALL"]     # held-out C: measured once (0.857 / 0.863), then floors
@@ -156,7 +156,7 @@ def test_everyday_dev_set_does_not_drop():
     d = evaluate(load(SETS["heldout_d"]))[0]["ALL"]     # held-out D: measured once (0.882 / 0.799), then floors
     assert d["implied_precision"] >= 0.93 and d["implied_recall"] >= 0.83, d
     e = evaluate(load(SETS["heldout_e"]))[0]["ALL"]     # held-out E: measured once (0.858 / 0.774), then floors
-    assert e["implied_precision"] >= 0.85 and e["implied_recall"] >= 0.77, e
+    assert e["implied_precision"] >= 0.90 and e["implied_recall"] >= 0.77, e
 
 
 def test_geneval_explicit_checks_do_not_drop():
