@@ -180,6 +180,36 @@ def _check_rules(rules: list) -> None:
                 raise CSGError("expected an object with string src, dst, kind, relation.", field=f"{where}.edges[{j}]")
 
 
+#: Lexicon entries the parser reads and the JSON type each must have (word lists and mappings).
+LEXICON_TYPES = {**dict.fromkeys(("colors", "materials", "patterns", "states", "descriptors", "determiners",
+                                  "compound_nouns", "singulars", "mass_nouns", "empty_words", "time_words", "finishes",
+                                  "collective_nouns", "adverb_nouns", "ing_nouns", "time_nouns", "color_nouns"), list),
+                 **dict.fromkeys(("sizes", "number_words", "fill_words", "fill_modifiers", "irregular_plurals",
+                                  "pronouns", "spatial_phrases", "side_phrases", "verbs", "comparative_adjectives",
+                                  "light_words", "verb_particles"), dict)}
+
+
+def _check_lexicon(lex: dict) -> None:
+    """Types of the lexicon entries, and the relations phrases map to (``spatial_phrases``, ``verb_particles``)."""
+    from .model import SPATIAL_RELATIONS
+
+    for key, typ in LEXICON_TYPES.items():
+        if key in lex and not isinstance(lex[key], typ):
+            raise CSGError(f"expected a JSON {'list' if typ is list else 'object'}, got {type(lex[key]).__name__}.",
+                           field=f"knowledge.lexicon.{key}", fix="see the bundled physics.json for its shape.")
+    relations = set(SPATIAL_RELATIONS) | {"filled_with"}
+    tables = [("spatial_phrases", lex.get("spatial_phrases", {}))]
+    for name, table in lex.get("verb_particles", {}).items():
+        if not isinstance(table, dict):
+            raise CSGError("expected an object {word: relation}.", field=f"knowledge.lexicon.verb_particles.{name}")
+        tables.append((f"verb_particles.{name}", table))
+    for where, table in tables:
+        for phrase, rel in table.items():
+            if rel not in relations:
+                raise CSGError(f"{phrase!r} maps to {str(rel)[:40]!r}; expected one of {', '.join(sorted(relations))}.",
+                               field=f"knowledge.lexicon.{where}")
+
+
 def build(data: dict, path: str, sha: str) -> Knowledge:
     if not isinstance(data, dict):
         raise CSGError("expected a JSON object at the top level.", field="knowledge")
@@ -187,6 +217,7 @@ def build(data: dict, path: str, sha: str) -> Knowledge:
     ents = _require(data, "entities", dict, "knowledge")
     traits_raw = _require(data, "traits", dict, "knowledge")
     rules = _require(data, "rules", list, "knowledge")
+    _check_lexicon(lex)
     _check_rules(rules)
     kind_of: dict[str, str] = {}
     # later kinds win for names listed twice, in this order of precedence (lowest first)

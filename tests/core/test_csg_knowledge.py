@@ -60,6 +60,12 @@ def test_removing_a_rule_removes_its_nodes(tmp_path):
     (lambda d: d["rules"][0].__setitem__("bogus", 1), "knowledge.rules[0]"),
     (lambda d: d["rules"][0]["add"].__setitem__("kind", "ghost"), "knowledge.rules[0].add.kind"),
     (lambda d: d["rules"][0]["match"]["a"].__setitem__("colour_of", "x"), "knowledge.rules[0]"),
+    (lambda d: d["lexicon"].__setitem__("spatial_phrases", ["on"]), "knowledge.lexicon.spatial_phrases"),
+    (lambda d: d["lexicon"].__setitem__("verb_particles", {"travel": ["along"]}),
+     "knowledge.lexicon.verb_particles.travel"),
+    (lambda d: d["lexicon"]["verb_particles"]["travel"].__setitem__("along", "sideways"),
+     "knowledge.lexicon.verb_particles.travel"),
+    (lambda d: d["lexicon"].__setitem__("colors", "red"), "knowledge.lexicon.colors"),
 ])
 def test_bad_knowledge_files_are_clear_errors(tmp_path, edit, field):
     p = user_file(tmp_path, edit)
