@@ -207,6 +207,9 @@ def test_third_round_everyday_phrasing(prompt, want, not_want):
     ("two frosted glass bottles", {"bottle"}),
     ("a high-quality photograph of an armadillo", {"armadillo"}),
     ("the guitar, drum and piano", {"guitar", "drum", "piano"}),
+    ("Golden Gate bridge on the surface of Mars", {"golden gate bridge", "mars"}),          # landmarks are one name
+    ("Niagara Falls at night", {"niagara falls"}),
+    ("a golden retriever on a sofa", {"golden retriever", "sofa"}),
     ("a teddy bear on a daisy field", {"teddy bear", "daisy field"}),
 ])
 def test_third_round_entity_names(prompt, names):
