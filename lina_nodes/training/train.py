@@ -49,7 +49,7 @@ def fit_adapter(cfg: TrainConfig, out, runner=None, name: str = "adapter.safeten
     Wt, bt = to_tensors(W, b)
     training = {"pools": list(cfg.pools), "exclude": list(cfg.exclude), "judge": cfg.judge, "runner": cfg.runner,
                 "seeds": cfg.seeds, "seed": cfg.seed, "with_runs": [str(r) for r in with_runs], "holdout": cfg.holdout, "ridge": cfg.ridge,
-                "items": rep["all"]["n"], "model": getattr(runner, "name", ""), "report": rep["all"]}
+                "items": rep["all"]["n"], "model": Path(str(getattr(runner, "name", ""))).name, "report": rep["all"]}
     adapter = make_adapter(runner.subspace(), cfg.actions, Wt, bt, family=getattr(runner, "family", ""),
                            training=training, support=support, outside_support=cfg.outside_support)
     path = save_adapter(adapter, out / name)

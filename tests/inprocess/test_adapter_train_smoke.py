@@ -32,6 +32,8 @@ def test_train_smoke_two_workers_then_sample_with_the_adapter(tmp_path):
     from lina_nodes.paths import PHYSWORLD_DEFAULT_WEIGHTS
 
     adapter = load_adapter(out / "adapter.safetensors")
+    # the training record names the model file, not where it lives on the machine that trained it
+    assert json.loads(adapter.training)["model"] == PHYSWORLD_DEFAULT_WEIGHTS.name
     smp = InProcessSampler.physworld(PHYSWORLD_DEFAULT_WEIGHTS)
     prompt = "a large cyan cylinder pushes a small yellow cone"
     res = smp.sample(prompt, 0, steps=4, lina="adapter", adapter=adapter)
