@@ -546,7 +546,9 @@ class _Sentence:
 
     def relative_clause(self, i: int) -> int:
         """REL: "a cat that ..." (the object just named becomes the subject) or an object relative."""
-        if i > 0 and self.cs[i - 1].type == "NP" and self.last_obj:
+        after_np = i > 0 and self.cs[i - 1].type == "NP" or (   # "the cat, which ran up a tree": the cat
+            i > 1 and self.cs[i - 1].type == "COMMA" and self.cs[i - 2].type == "NP")
+        if after_np and self.last_obj:
             self.subjects = list(self.last_obj)
         if self.peek(i + 1, "NP") and self.peek(i + 2, "VERB") and not self.peek(i + 3, "NP", "PREP"):
             return self.object_relative(i)

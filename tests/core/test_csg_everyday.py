@@ -262,6 +262,7 @@ def test_third_round_entity_names(prompt, names):
     ("A person is watching a sports game on TV.", set(), {"contact:sports game", "contact:person"}),   # shown
     ("ten triangles and five squares on a black background", set(), {"contact:triangle"}),
     ("a cat climbing up a tree", {"contact:cat"}, set()),
+    ("The dog chased the cat, which ran up a tree.", {"contact:cat"}, {"contact:dog"}),      # a relative after a comma
     ("A person is lounging by the pool.", {"reflection:person"}, set()),
     ("The smooth, glossy surface of the ceramic vase reflected the light.", {"reflection:light"}, {"shadow:vase"}),
     ("A woman is standing on a ladder to change a light bulb.", {"contact:woman"}, {"shadow:woman"}),   # unlit
