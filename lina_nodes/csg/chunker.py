@@ -568,6 +568,9 @@ class Chunker:
         if out and out[-1].type in ("CONJ", "COMMA", "NEG") and w.endswith("ing") and len(w) > 4 \
                 and w not in self.kb.ing_nouns and w not in self.kb.kind_of and w.isalpha():
             return guess_lemma(w[:-3]), "ing"
+        if out and out[-1].type in ("CONJ", "COMMA") and w.endswith("ed") and len(w) > 4 and w.isalpha() \
+                and i + 1 < len(toks) and toks[i + 1].text == "by" and w not in self.kb.kind_of:
+            return (w[:-3] + "y" if w.endswith("ied") else guess_lemma(w[:-2])), "part"   # ", battered by the waves"
         if not out or out[-1].type not in ("NP", "AUX") or w in self.kb.kind_of or w in self.kb.mass_nouns \
                 or self.closed(w) or not w.isalpha() or len(w) < 4:
             return None

@@ -263,6 +263,11 @@ def test_third_round_entity_names(prompt, names):
     ("ten triangles and five squares on a black background", set(), {"contact:triangle"}),
     ("a cat climbing up a tree", {"contact:cat"}, set()),
     ("The dog chased the cat, which ran up a tree.", {"contact:cat"}, {"contact:dog"}),      # a relative after a comma
+    ("The flickering candlelight danced on the smooth wall.", set(), {"contact:candlelight"}),  # light, not a thing
+    ("A baby is holding onto their mother's finger.", set(), {"contact:baby"}),
+    ("A person is stargazing on a clear night.", set(), {"contact:person"}),                   # a night is a time
+    ("The soft, warm glow of the candle created a cozy ambiance.", set(), {"shadow:glow", "shadow:ambiance"}),
+    ("The rocky cliffs jutted out from the sea, battered by the crashing waves.", set(), {"reflection:battered"}),
     ("A person is lounging by the pool.", {"reflection:person"}, set()),
     ("The smooth, glossy surface of the ceramic vase reflected the light.", {"reflection:light"}, {"shadow:vase"}),
     ("A woman is standing on a ladder to change a light bulb.", {"contact:woman"}, {"shadow:woman"}),   # unlit
