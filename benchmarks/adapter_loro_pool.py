@@ -28,17 +28,9 @@ def held_out_table(cfg, run: str, with_runs=()) -> dict:
 
     from lina_nodes.intervention.adapter import OUTSIDE_SUPPORT
     from lina_nodes.training.fit import fit_head
-    from lina_nodes.training.plugins import load_object
-    from lina_nodes.training.pool import build_items
-    from lina_nodes.training.search import complete_keys
-    from lina_nodes.training.train import merged_rows
+    from lina_nodes.training.train import searched_features
 
-    rows = merged_rows(cfg, Path(run), with_runs)
-    done = complete_keys(rows, cfg)
-    items = {it["key"]: it for it in build_items(cfg.pools, cfg.exclude)[0]}
-    runner = load_object(cfg.runner, "config.runner")(**cfg.runner_args)
-    feats = {k: runner.features(items[k]["prompt"]).numpy() for k in done if k in items}
-    rows = [r for r in rows if r["key"] in feats]
+    rows, feats, _ = searched_features(cfg, run, with_runs=with_runs)
     out: dict = {}
     for rule in RULES:
         for mode in OUTSIDE_SUPPORT:

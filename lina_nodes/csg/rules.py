@@ -39,8 +39,7 @@ class _Graph:
             self._append(e)
         self._owned: dict | None = None           # (kind, of) -> first explicit, non-negated node id
         self._held_up: set | None = None
-        self._held: set | None = None
-        self._handled: set | None = None
+        self._acted: dict[tuple, set] = {}      # (verb list, placed) -> nodes its verbs act on
         self.deadline = None if max_seconds is None else time.monotonic() + max_seconds
         self.max_seconds = max_seconds
         self._ticks = 0
@@ -85,21 +84,26 @@ class _Graph:
             self._held_up = {e.dst for e in self.edges if e.kind == "spatial" and e.relation == "on" and not e.negated}
         return nid in self._held_up
 
+    def _acted_on(self, verb_list: str, placed: bool = False, optional: bool = False) -> set:
+        """Objects of the action edges whose verb is in ``verb_list`` and, with ``placed``, what a spatial edge
+        with such a verb places ("the vase reflected the light": the light in the vase). Cached. A list the
+        knowledge file lacks is an error, or with ``optional`` no verbs."""
+        key = (verb_list, placed)
+        if key not in self._acted:
+            skip = optional and verb_list not in self.kb.verb_lists
+            verbs = set() if skip else (_verb_set(self.kb, verb_list) or set())
+            self._acted[key] = {e.dst for e in self.edges if e.kind == "action" and e.relation in verbs} | {
+                e.src for e in self.edges if placed and e.kind == "spatial" and e.attrs.get("verb") in verbs}
+        return self._acted[key]
+
     def held(self, nid: str) -> bool:
         """The node is held, worn or carried ("holding a glass"): part of its holder's silhouette."""
-        if self._held is None:
-            verbs = _verb_set(self.kb, "held") or set()
-            self._held = {e.dst for e in self.edges if e.kind == "action" and e.relation in verbs}
-        return nid in self._held
+        return nid in self._acted_on("held")
 
     def handled(self, nid: str) -> bool:
         """The node is what a verb of the ``unlit`` list acts on ("the vase reflected the light", "changing a light
         bulb"): a light there is reflected or handled, not one that lights the scene."""
-        if self._handled is None:
-            verbs = _verb_set(self.kb, "unlit") if "unlit" in self.kb.verb_lists else set()
-            self._handled = {e.dst for e in self.edges if e.kind == "action" and e.relation in verbs} | {
-                e.src for e in self.edges if e.kind == "spatial" and e.attrs.get("verb") in verbs}   # "X reflected Y"
-        return nid in self._handled
+        return nid in self._acted_on("unlit", placed=True, optional=True)
 
     def contents(self, nid: str) -> list[str]:
         return [e.src for e in self._in.get(nid, ()) if e.src in self.nodes and not self.nodes[e.src].negated]

@@ -53,6 +53,12 @@ MAX_ACTIONS = 256
 OUTSIDE_SUPPORT = ("prior", "add")
 
 
+def outside_allowed(changes: list, outside_support: str) -> list[bool] | None:
+    """Which actions (their plan changes, in head-row order) an adapter may choose outside its support; None
+    when it keeps the prior's plan there."""
+    return [keeps_prior(ch) for ch in changes] if outside_support == "add" else None
+
+
 class AdapterError(LinaError):
     """A LINA adapter file that is missing, corrupted, of another format, or made for another encoder."""
 
@@ -159,11 +165,9 @@ class LinaAdapter:
         if not any(v > 0 for v in node_weights(csg).values()):
             return {}
         fc = csg_features(csg)   # computed once: the support check and the scores read it
-        if self._supported(fc):
-            allowed = [True] * len(self.actions)
-        elif self.outside_support == "add":
-            allowed = [keeps_prior(ch) for _, ch in self.actions]
-        else:
+        allowed = [True] * len(self.actions) if self._supported(fc) else \
+            outside_allowed([ch for _, ch in self.actions], self.outside_support)
+        if allowed is None:
             return dict(dict(self.actions).get("prior", ()))
         scores = self._scores(fc, pooled).masked_fill(~torch.tensor(allowed), float("-inf"))
         return dict(self.actions[int(torch.argmax(scores))][1])

@@ -23,8 +23,8 @@ from collections import defaultdict
 import numpy as np
 import torch
 
-from ..intervention.action_space import keeps_prior
 from ..intervention.adapter import CSG_FEATURES
+from ..intervention.adapter import outside_allowed as adapter_outside_allowed
 from .config import TrainConfig, TrainError
 
 
@@ -135,7 +135,8 @@ def choose_supported(W, b, X, rows, prior: int, allowed=None) -> np.ndarray:
 
 def fit_full(X: np.ndarray, S: np.ndarray, prior: int, folds: int, seed: int, extra=(), allowed=None):
     """(W, b, support rows, selection): the head as ``fit_selected``, then the minimum support (``SUPPORTS``)
-    with the best cross-validated score when the adapter falls back to the prior outside it (ties: larger)."""
+    with the best cross-validated score when outside it the adapter keeps the prior (``allowed`` None) or
+    chooses among the ``allowed`` actions (ties: larger)."""
     W, b, lam, m = fit_selected(X, S, prior, folds, seed, extra)
     best, k_best = -1.0, SUPPORTS[0]
     heads = _cv_heads(X, S, lam, folds, seed)
@@ -150,9 +151,8 @@ def fit_full(X: np.ndarray, S: np.ndarray, prior: int, folds: int, seed: int, ex
 
 def outside_allowed(cfg: TrainConfig):
     """The action mask used outside the support (None: the prior alone), from ``config.outside_support``."""
-    if cfg.outside_support != "add":
-        return None
-    return np.array([keeps_prior(ch) for ch in cfg.actions.values()], dtype=bool)
+    allowed = adapter_outside_allowed(list(cfg.actions.values()), cfg.outside_support)
+    return None if allowed is None else np.array(allowed, dtype=bool)
 
 
 def keep(labels: dict, holdout: dict) -> bool:

@@ -34,18 +34,24 @@ def merged_rows(cfg: TrainConfig, out: Path, with_runs=()) -> list[dict]:
     return rows
 
 
-def fit_adapter(cfg: TrainConfig, out, runner=None, name: str = "adapter.safetensors", log=print,
-                with_runs=()) -> dict:
-    """Fit the head on every complete item in ``out``'s checkpoint (and ``with_runs``'), write the adapter and
-    its report."""
-    out = Path(out)
-    rows = merged_rows(cfg, out, with_runs)
+def searched_features(cfg: TrainConfig, out, runner=None, with_runs=()) -> tuple[list[dict], dict, object]:
+    """(rows of every complete item of ``out`` and ``with_runs``, {key: feature vector}, the runner)."""
+    rows = merged_rows(cfg, Path(out), with_runs)
     done = complete_keys(rows, cfg)
     items = {it["key"]: it for it in build_items(cfg.pools, cfg.exclude)[0]}
     if runner is None:
         runner = load_object(cfg.runner, "config.runner")(**cfg.runner_args)
     feats = {k: runner.features(items[k]["prompt"]).numpy() for k in done if k in items}
-    W, b, support, rep = fit_head(cfg, [r for r in rows if r["key"] in feats], feats)
+    return [r for r in rows if r["key"] in feats], feats, runner
+
+
+def fit_adapter(cfg: TrainConfig, out, runner=None, name: str = "adapter.safetensors", log=print,
+                with_runs=()) -> dict:
+    """Fit the head on every complete item in ``out``'s checkpoint (and ``with_runs``'), write the adapter and
+    its report."""
+    out = Path(out)
+    rows, feats, runner = searched_features(cfg, out, runner, with_runs)
+    W, b, support, rep = fit_head(cfg, rows, feats)
     Wt, bt = to_tensors(W, b)
     training = {"pools": list(cfg.pools), "exclude": list(cfg.exclude), "judge": cfg.judge, "runner": cfg.runner,
                 "seeds": cfg.seeds, "seed": cfg.seed, "with_runs": [str(r) for r in with_runs], "holdout": cfg.holdout, "ridge": cfg.ridge,
