@@ -62,6 +62,8 @@ class Knowledge:
     verb_lists: dict = field(default_factory=dict)    # name -> frozenset of lemmas (impact, held, mount...)
     color_nouns: frozenset = frozenset()     # "an orange next to a banana": a colour word that is the noun
     verb_particles: dict = field(default_factory=dict)   # verb list -> {word: relation}: "glided across" the lake -> on
+    abstract_suffixes: tuple = ()            # an unknown noun ending so ("opulence", "tranquility") is abstract
+    concrete_nouns: frozenset = frozenset()  # ... unless listed here ("fence", "station", "television")
 
     def kind(self, name: str) -> str:
         k = self.kind_of.get(name)
@@ -77,14 +79,19 @@ class Knowledge:
             return True
         if " " in name and name.rsplit(" ", 1)[1] in names and name not in self.kind_of:
             return True           # "a desk lamp" is a lamp; "a traffic light", listed as an object, is no light
+        if trait == "abstract" and self.abstract_suffixes:
+            last = name.rsplit(" ", 1)[-1]
+            if last.endswith(self.abstract_suffixes) and not {name, last} & (set(self.kind_of) | self.concrete_nouns):
+                return True       # "the grandeur and opulence": no shadow, no contact for an idea
         if trait == "reflective" and material and kind == "surface" \
                 and material in self.traits.get("reflective_materials", ()):
             return True
         return False
 
-    def finish_reflects(self, kind: str, finishes) -> bool:
-        """A surface or region with a reflective finish or state (glossy, polished, wet) mirrors what is on it."""
-        if kind not in ("surface", "region"):
+    def finish_reflects(self, kind: str, finishes, kinds=("surface", "region")) -> bool:
+        """A surface or region (``kinds``) with a reflective finish or state (glossy, polished, wet) mirrors what is
+        on it."""
+        if kind not in kinds:
             return False
         names = self.traits.get("reflective_finishes", ())
         return any(f in names for f in finishes if f)
@@ -183,7 +190,8 @@ def _check_rules(rules: list) -> None:
 #: Lexicon entries the parser reads and the JSON type each must have (word lists and mappings).
 LEXICON_TYPES = {**dict.fromkeys(("colors", "materials", "patterns", "states", "descriptors", "determiners",
                                   "compound_nouns", "singulars", "mass_nouns", "empty_words", "time_words", "finishes",
-                                  "collective_nouns", "adverb_nouns", "ing_nouns", "time_nouns", "color_nouns"), list),
+                                  "collective_nouns", "adverb_nouns", "ing_nouns", "time_nouns", "color_nouns",
+                                  "abstract_suffixes", "concrete_nouns"), list),
                  **dict.fromkeys(("sizes", "number_words", "fill_words", "fill_modifiers", "irregular_plurals",
                                   "pronouns", "spatial_phrases", "side_phrases", "verbs", "comparative_adjectives",
                                   "light_words", "verb_particles"), dict)}
@@ -266,6 +274,7 @@ def build(data: dict, path: str, sha: str) -> Knowledge:
         adverb_nouns=frozenset(lex.get("adverb_nouns", [])), ing_nouns=frozenset(lex.get("ing_nouns", [])),
         light_words=dict(lex.get("light_words", {})), time_nouns=frozenset(lex.get("time_nouns", [])),
         color_nouns=frozenset(lex.get("color_nouns", [])),
+        abstract_suffixes=tuple(lex.get("abstract_suffixes", [])), concrete_nouns=frozenset(lex.get("concrete_nouns", [])),
         verb_particles={k: dict(v) for k, v in lex.get("verb_particles", {}).items()},
         verb_lists={k: frozenset(v) for k, v in verbs.items() if k not in ("regular", "irregular") and isinstance(v, list)},
     )

@@ -75,8 +75,10 @@ class _Graph:
     def trait(self, n: Node, trait: str) -> bool:
         if self.kb.has_trait(n.name, n.kind, trait, n.texture.get("material")):
             return True
-        return trait in ("reflective_horizontal", "reflective") and self.kb.finish_reflects(
-            n.kind, (n.texture.get("finish"), n.texture.get("material"), n.physics.get("state")))
+        finishes = (n.texture.get("finish"), n.texture.get("material"), n.physics.get("state"))
+        if trait == "glossy_top":     # an object's glossy top mirrors what is on it ("a cat on a glossy piano")
+            return self.kb.finish_reflects(n.kind, finishes, kinds=("object", "container"))
+        return trait in ("reflective_horizontal", "reflective") and self.kb.finish_reflects(n.kind, finishes)
 
     def holds_up(self, nid: str) -> bool:
         """Something rests on this node ("landing on the moon": the moon is ground here, not a light)."""
@@ -151,6 +153,9 @@ _FILTERS = {
     "inside_trait": lambda G, n, w: any(h in G.nodes and G.trait(G.nodes[h], w) for h in G.holders(n.id)),
     "holds_up": lambda G, n, w: G.holds_up(n.id) == w,
     "held": lambda G, n, w: G.held(n.id) == w,
+    # a word the prompt puts before the noun ("a calm sea", "a rainy window")
+    "descriptor": lambda G, n, w: bool(set(str(n.texture.get("descriptor", "")).replace(",", " ").split())
+                                       & set(_one_of(w))),
     # a light that something stands on ("landing on the moon") is ground there, not a light
     "lit": lambda G, n, w: (not (G.trait(n, "ground_when_stood_on") and G.holds_up(n.id))
                             and not G.handled(n.id)) == w,

