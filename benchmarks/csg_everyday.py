@@ -1,6 +1,6 @@
 """CSG parser on everyday prompts written by other people (issue 18).
 
-    .venv/bin/python benchmarks/csg_everyday.py [--set dev|heldout|both|heldout_b|heldout_c|heldout_d|heldout_e] [--verbose] [--json]
+    .venv/bin/python benchmarks/csg_everyday.py [--set dev|heldout|both|heldout_b|heldout_c|heldout_d|heldout_e|heldout_f] [--verbose] [--json]
         [--llm-url http://127.0.0.1:11434/v1 --llm-model NAME [--llm-timeout S]]
 
 With --llm-url the same sets are parsed by the optional LLM backend (lina_nodes.csg.llm.parse_llm: the
@@ -16,7 +16,8 @@ once measured, became development data; ``heldout_b`` (tests/data/csg_everyday_h
 held-out set from the same collections (prompts not in the first two), annotated by a separate pass that
 never ran or read the parser, measured once; ``heldout_c`` and ``heldout_d`` are the third and fourth such
 sets and ``heldout_e`` the fifth (at most 40-45% T2I-CompBench templates), each measured once at the end of a
-round.
+round. ``heldout_f``, the sixth, was annotated with the written conventions of ``docs/csg_annotation.md``
+(which settle the cases the earlier annotators disagreed on) and measured once.
 
 Annotation conventions: contact for a thing resting, standing, sitting or lying on a support; shadow
 for every object or agent in a scene with a named light (lamp, candle, campfire, spotlight, the sun,
@@ -52,7 +53,8 @@ SETS = {"dev": ROOT / "tests" / "data" / "csg_everyday_dev.jsonl",
         "heldout_b": ROOT / "tests" / "data" / "csg_everyday_heldout_b.jsonl",
         "heldout_c": ROOT / "tests" / "data" / "csg_everyday_heldout_c.jsonl",
         "heldout_d": ROOT / "tests" / "data" / "csg_everyday_heldout_d.jsonl",
-        "heldout_e": ROOT / "tests" / "data" / "csg_everyday_heldout_e.jsonl"}
+        "heldout_e": ROOT / "tests" / "data" / "csg_everyday_heldout_e.jsonl",
+        "heldout_f": ROOT / "tests" / "data" / "csg_everyday_heldout_f.jsonl"}
 # "a X behind a Y", "a X on the left of a Y": T2I-CompBench's templated lists; every other source is free-form
 TEMPLATE_SOURCES = ("T2I-CompBench/spatial", "T2I-CompBench/3d_spatial")
 ATTRS = ("color", "material", "pattern", "size", "count")
@@ -146,7 +148,8 @@ def report(name: str, items: list[dict], verbose: bool) -> dict:
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--set", choices=("dev", "heldout", "both", "heldout_b", "heldout_c", "heldout_d", "heldout_e"), default="dev")
+    ap.add_argument("--set", choices=("dev", "heldout", "both", "heldout_b", "heldout_c", "heldout_d", "heldout_e", "heldout_f"),
+                    default="dev")
     ap.add_argument("--verbose", action="store_true", help="list every prompt the parser got partly wrong")
     ap.add_argument("--json", action="store_true")
     ap.add_argument("--llm-url", help="OpenAI-compatible endpoint, e.g. http://127.0.0.1:11434/v1 (Ollama)")
