@@ -148,7 +148,7 @@ def report(name: str, items: list[dict], verbose: bool) -> dict:
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--set", choices=("dev", "heldout", "both", "heldout_b", "heldout_c", "heldout_d", "heldout_e", "heldout_f"),
+    ap.add_argument("--set", choices=("dev", "heldout", "both", *[k for k in SETS if k.startswith("heldout_")]),
                     default="dev")
     ap.add_argument("--verbose", action="store_true", help="list every prompt the parser got partly wrong")
     ap.add_argument("--json", action="store_true")
