@@ -342,7 +342,7 @@ class Chunker:
     def _describes_noun(self, np: NP, toks: list[Tok], j: int, n: int) -> bool:
         """"a smiling sloth", "the rustling leaves", "a rounded pebble", "a sandy beach": an -ing, -ed or -y word
         that is no known noun, before a noun, describes it (a -y word only when made from a noun: "a daisy
-        field" stays a field)."""
+        field" stays a field); a hyphenated one also without a determiner ("casting ever-changing shadows")."""
         kb, w = self.kb, toks[j].text
         if not (w.endswith(("ing", "ed", "y")) and len(w) > 4 and w.replace("-", "").isalpha() and j + 1 < n
                 and w not in kb.ing_nouns and w not in kb.kind_of and w not in kb.mass_nouns
@@ -355,7 +355,7 @@ class Chunker:
             known = known and any(x in kb.kind_of or x in kb.mass_nouns for x in stems)
         else:                  # -ing / -ed: before any word that is neither closed nor a verb
             known = known or (nxt.isalpha() and not self.closed(nxt) and self.verb(nxt) is None)
-        if not (known and (np.det is not None or np.count is not None or self._mods(np))):
+        if not (known and (np.det is not None or np.count is not None or self._mods(np) or "-" in w)):
             return False
         np.descriptor = np.descriptor or w
         return True

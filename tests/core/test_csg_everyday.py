@@ -140,6 +140,11 @@ def test_everyday_sets_are_sourced_split_once_and_large_enough():
     assert all(x["source"] and x["source_file"] and x["licence"] in ("Apache-2.0", "MIT") and x["i"] for x in e)
     assert all(x["id"] == "ev" + hashlib.sha256(x["p"].encode()).hexdigest()[:8] for x in e)
     assert sum(x["source"] in ("T2I-CompBench/spatial", "T2I-CompBench/3d_spatial") for x in e) <= 0.4 * len(e)
+    f = _load("csg_everyday_heldout_f.jsonl")      # the sixth, annotated with docs/csg_annotation.md
+    assert len(f) >= 150 and not {norm(x["p"]) for x in f} & {norm(x["p"]) for x in dev + held + b + c + d + e}
+    assert all(x["source"] and x["source_file"] and x["licence"] in ("Apache-2.0", "MIT") and x["i"] for x in f)
+    assert all(x["id"] == "ev" + hashlib.sha256(x["p"].encode()).hexdigest()[:8] for x in f)
+    assert sum(x["source"] in ("T2I-CompBench/spatial", "T2I-CompBench/3d_spatial") for x in f) <= 0.4 * len(f)
 
 
 def test_everyday_dev_set_does_not_drop():
@@ -158,6 +163,8 @@ def test_everyday_dev_set_does_not_drop():
     assert d["implied_precision"] >= 0.93 and d["implied_recall"] >= 0.83, d
     e = evaluate(load(SETS["heldout_e"]))[0]["ALL"]     # held-out E: measured once (0.858 / 0.774), then floors
     assert e["implied_precision"] >= 0.90 and e["implied_recall"] >= 0.77, e
+    f = evaluate(load(SETS["heldout_f"]))[0]["ALL"]     # held-out F: measured once (0.885 / 0.849), then floors
+    assert f["implied_precision"] >= 0.89 and f["implied_recall"] >= 0.86, f
 
 
 def test_geneval_explicit_checks_do_not_drop():
