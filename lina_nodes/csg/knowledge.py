@@ -81,7 +81,9 @@ class Knowledge:
             return True           # "a desk lamp" is a lamp; "a traffic light", listed as an object, is no light
         if trait == "abstract" and self.abstract_suffixes:
             last = name.rsplit(" ", 1)[-1]
-            if last.endswith(self.abstract_suffixes) and not {name, last} & (set(self.kind_of) | self.concrete_nouns):
+            known = (name in self.kind_of or last in self.kind_of or name in self.concrete_nouns
+                     or last in self.concrete_nouns)
+            if last.endswith(self.abstract_suffixes) and not known:
                 return True       # "the grandeur and opulence": no shadow, no contact for an idea
         if trait == "reflective" and material and kind == "surface" \
                 and material in self.traits.get("reflective_materials", ()):
