@@ -1,6 +1,6 @@
 """CSG parser on everyday prompts written by other people (issue 18).
 
-    .venv/bin/python benchmarks/csg_everyday.py [--set dev|heldout|both|heldout_b|heldout_c|heldout_d|heldout_e|heldout_f] [--verbose] [--json]
+    .venv/bin/python benchmarks/csg_everyday.py [--set dev|heldout|both|heldout_b|heldout_c|heldout_d|heldout_e|heldout_f|heldout_g] [--verbose] [--json]
         [--llm-url http://127.0.0.1:11434/v1 --llm-model NAME [--llm-timeout S]]
 
 With --llm-url the same sets are parsed by the optional LLM backend (lina_nodes.csg.llm.parse_llm: the
@@ -17,7 +17,8 @@ held-out set from the same collections (prompts not in the first two), annotated
 never ran or read the parser, measured once; ``heldout_c`` and ``heldout_d`` are the third and fourth such
 sets and ``heldout_e`` the fifth (at most 40-45% T2I-CompBench templates), each measured once at the end of a
 round. ``heldout_f``, the sixth, was annotated with the written conventions of ``docs/csg_annotation.md``
-(which settle the cases the earlier annotators disagreed on) and measured once.
+(which settle the cases the earlier annotators disagreed on) and measured once; ``heldout_g``, the seventh, the
+same way from the half of the collections reserved for it (the other half was read during development).
 
 Annotation conventions: contact for a thing resting, standing, sitting or lying on a support; shadow
 for every object or agent in a scene with a named light (lamp, candle, campfire, spotlight, the sun,
@@ -54,7 +55,8 @@ SETS = {"dev": ROOT / "tests" / "data" / "csg_everyday_dev.jsonl",
         "heldout_c": ROOT / "tests" / "data" / "csg_everyday_heldout_c.jsonl",
         "heldout_d": ROOT / "tests" / "data" / "csg_everyday_heldout_d.jsonl",
         "heldout_e": ROOT / "tests" / "data" / "csg_everyday_heldout_e.jsonl",
-        "heldout_f": ROOT / "tests" / "data" / "csg_everyday_heldout_f.jsonl"}
+        "heldout_f": ROOT / "tests" / "data" / "csg_everyday_heldout_f.jsonl",
+        "heldout_g": ROOT / "tests" / "data" / "csg_everyday_heldout_g.jsonl"}
 # "a X behind a Y", "a X on the left of a Y": T2I-CompBench's templated lists; every other source is free-form
 TEMPLATE_SOURCES = ("T2I-CompBench/spatial", "T2I-CompBench/3d_spatial")
 ATTRS = ("color", "material", "pattern", "size", "count")
