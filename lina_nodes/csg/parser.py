@@ -25,7 +25,8 @@ _SIDE_BY_SIDE = frozenset({"next_to", "left_of", "right_of", "close_to"})   # wh
 _AT_VERB_FORMS = frozenset(third_person(v) for v in AT_VERBS)   # "looks at X" is an action, not a place
 _EFFECT_KINDS = frozenset(IMPLIED_NAMES.values())                # reflection, shadow...: owned, not placed
 #: Verb list -> the relations (None: all) whose place belongs to the verb's object, not its subject.
-_OBJECT_PLACES = {"mount": ("on", "in", "inside"), "emission": None, "marking": None}   # "painting a mural on a wall"
+_OBJECT_PLACES = {"mount": ("on", "in", "inside"), "emission": None, "marking": None,   # "painting a mural on a wall"
+                  "examine": None}                                                 # "examined each item on the shelf"
 _CASTER_KINDS = frozenset(("object", "agent", "container"))
 _SLUG = re.compile(r"[^a-z0-9]+")
 

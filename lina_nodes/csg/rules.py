@@ -153,6 +153,8 @@ _FILTERS = {
     "inside_trait": lambda G, n, w: any(h in G.nodes and G.trait(G.nodes[h], w) for h in G.holders(n.id)),
     "holds_up": lambda G, n, w: G.holds_up(n.id) == w,
     "held": lambda G, n, w: G.held(n.id) == w,
+    # the object of an action whose verb is in the named list ("examining a bug": acted_on "examine")
+    "acted_on": lambda G, n, w: n.id in G._acted_on(w),
     # a word the prompt puts before the noun ("a calm sea", "a rainy window")
     "descriptor": lambda G, n, w: bool(set(str(n.texture.get("descriptor", "")).replace(",", " ").split())
                                        & set(_one_of(w))),

@@ -145,6 +145,12 @@ def test_everyday_sets_are_sourced_split_once_and_large_enough():
     assert all(x["source"] and x["source_file"] and x["licence"] in ("Apache-2.0", "MIT") and x["i"] for x in f)
     assert all(x["id"] == "ev" + hashlib.sha256(x["p"].encode()).hexdigest()[:8] for x in f)
     assert sum(x["source"] in ("T2I-CompBench/spatial", "T2I-CompBench/3d_spatial") for x in f) <= 0.4 * len(f)
+    g = _load("csg_everyday_heldout_g.jsonl")      # the seventh, from the half of the collections not read
+    assert len(g) >= 150 and not {norm(x["p"]) for x in g} & {norm(x["p"]) for x in dev + held + b + c + d + e + f}
+    assert all(x["source"] and x["source_file"] and x["licence"] in ("Apache-2.0", "MIT") and x["i"] for x in g)
+    assert all(x["id"] == "ev" + hashlib.sha256(x["p"].encode()).hexdigest()[:8] for x in g)
+    assert all(int(hashlib.sha256(("part:" + x["p"]).encode()).hexdigest()[0], 16) % 2 == 1 for x in g)
+    assert sum(x["source"] in ("T2I-CompBench/spatial", "T2I-CompBench/3d_spatial") for x in g) <= 0.4 * len(g)
 
 
 def test_everyday_dev_set_does_not_drop():
@@ -165,6 +171,8 @@ def test_everyday_dev_set_does_not_drop():
     assert e["implied_precision"] >= 0.90 and e["implied_recall"] >= 0.77, e
     f = evaluate(load(SETS["heldout_f"]))[0]["ALL"]     # held-out F: measured once (0.885 / 0.849), then floors
     assert f["implied_precision"] >= 0.89 and f["implied_recall"] >= 0.86, f
+    g = evaluate(load(SETS["heldout_g"]))[0]["ALL"]     # held-out G: measured once (0.823 / 0.756), then floors
+    assert g["implied_precision"] >= 0.82 and g["implied_recall"] >= 0.76, g
 
 
 def test_geneval_explicit_checks_do_not_drop():
@@ -333,6 +341,8 @@ def test_a_stated_effect_gets_the_subject_as_owner_unless_a_light_casts_it():
     ("The smooth marble gleamed in the sunlight, a symbol of grandeur and opulence.", set(),
      {"shadow:opulence", "shadow:grandeur"}),                                           # an idea casts no shadow
     ("a fence in the sunlight", {"shadow:fence"}, set()),                              # ... a fence does
+    ("A person is holding a magnifying glass and examining a bug.", {"refraction:bug"}, {"refraction:person"}),
+    ("The sweet honey dripped on the soft bread.", set(), {"contact:honey"}),          # a liquid falling
 ])
 def test_annotation_conventions(prompt, want, not_want):
     """docs/csg_annotation.md, the rules held-out F was annotated with."""
