@@ -5,6 +5,7 @@
     .venv/bin/python benchmarks/lever_probes.py mirror     [--n 0]   # a mirror-copy prototype, reflection prompts
     .venv/bin/python benchmarks/lever_probes.py reflector  [--n 0]   # region prompts that include the mirror
     .venv/bin/python benchmarks/lever_probes.py stand_in   [--n 0]   # which shape stands in for a cone, how long
+    .venv/bin/python benchmarks/lever_probes.py neutral    [--n 0]   # every shape laid out as one shape, all rules
 
 Pool: PhysWorld OOD 1000-1199 (the adapter's training pool), seeds 0 and 1, the shipped model through the
 nodes' own code (``PhysWorldRunner``: 20 Euler steps, CFG 4, substitute mode), the registered judge.
@@ -23,7 +24,10 @@ post-CFG slot (patched for the probe, focus itself off). ``reflector``: on the s
 scores and the paired difference per variant. ``stand_in``: on the prompts with a cone in a reflection scene,
 the structure phase with the cone laid out as a cylinder or as a ball, through 0.3 / 0.6 / 0.9 of the window
 (the prior's own structure text, when it has one, with the noun replaced): the probe behind ``deferrals.json``
-``shape_stand_ins``.
+``shape_stand_ins``. ``neutral``: on every pool prompt, grouped by rule, the structure phase with every shape
+noun (cube, ball, cylinder, cone) laid out as one shape (a cylinder, a ball, or the word "object"), through 0.9
+of the window or joining the prior's own structure phase at its length: whether a shape-free layout phase, the
+stand-in generalised beyond cones, pays on rules other than the cone's (a lever that could transfer to it).
 """
 from __future__ import annotations
 
@@ -119,6 +123,23 @@ def stand_in_variants(g, prompt_plan) -> dict:
     return out
 
 
+_SHAPES = r"\b(cube|ball|cylinder|cone|sphere)(s?)\b"
+
+
+def neutral_variants(g, prompt_plan) -> dict:
+    import re
+
+    base = prompt_plan.structure_prompt or g.prompt
+    if not re.search(_SHAPES, base):
+        return {}
+    share = min(prompt_plan.structure_share, 0.9) if prompt_plan.structure_share > 0 else 0.9
+    out = {"prior": {}}
+    for noun in ("cylinder", "ball", "object"):
+        text = re.sub(_SHAPES, lambda m: noun + m.group(2), base)
+        out[f"every shape a {noun}"] = {"structure_prompt": text, "structure_share": share}
+    return out
+
+
 def reference_group(g) -> str:
     size = {n.id: n.physics.get("size") for n in g.nodes}
     refs = [size.get(e.dst) for e in g.edges if e.attrs.get("place") == "edge"]
@@ -127,7 +148,7 @@ def reference_group(g) -> str:
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("probe", choices=("regions", "reference", "mirror", "reflector", "stand_in"))
+    ap.add_argument("probe", choices=("regions", "reference", "mirror", "reflector", "stand_in", "neutral"))
     ap.add_argument("--n", type=int, default=0, help="at most this many prompts (0: all that qualify)")
     args = ap.parse_args(argv)
     import torch
@@ -150,7 +171,11 @@ def main(argv=None) -> int:
         if args.n and used >= args.n:
             break
         g = parse(it["prompt"])
-        if args.probe == "regions":
+        if args.probe == "neutral":
+            variants, group = neutral_variants(g, prior_plan(g)), it["labels"]["rule"]
+            if not variants:
+                continue
+        elif args.probe == "regions":
             if it["labels"]["rule"] != "reversed_action":
                 continue
             variants, group = region_variants(g, prior_plan(g)), "reversed action"
