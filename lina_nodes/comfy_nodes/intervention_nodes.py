@@ -85,8 +85,8 @@ class PlanNode(io.ComfyNode):
                 io.Boolean.Input("shape_stand_in", default=False, optional=True,
                                  tooltip="Shape stand-in: through 0.9 of the early window (or the plan's own, shorter "
                                          "structure phase) the layout is formed with each "
-                                         "shape that has a stand-in drawn as it (a cone as a cylinder; table "
-                                         "deferrals.json), then the full prompt shapes it. No extra evaluation. Off = "
+                                         "shape that has a stand-in drawn as it (a cone, cube or ball as a "
+                                         "cylinder; table deferrals.json), then the full prompt shapes it. No extra evaluation. Off = "
                                          "the plan's own (off in the prior; an adapter turns it on where it learned "
                                          "it helps)."),
             ],

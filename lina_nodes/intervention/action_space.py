@@ -13,6 +13,9 @@ window, ``regions.py``): the one action that costs evaluations (one per region a
 Version "3" adds the shape stand-in (the structure phase lays a shape out as its stand-in, a cone as a
 cylinder, through 0.9 of the window: ``structure.stand_in_prompt``; the same plan as the prior for a prompt
 without such a shape).
+Version "4": the same actions; the stand-in table (``deferrals.json`` ``shape_stand_ins``) lays every shape out
+as a cylinder, not only a cone (``benchmarks/lever_probes.py neutral``), so ``stand_in`` acts on most prompts and
+its value can be learned where no cone is. Files of version 3 load and use the table in force.
 An adapter stores its own actions, so files of an earlier version still load (``COMPATIBLE``).
 """
 from __future__ import annotations
@@ -23,8 +26,8 @@ from .plan import MODES, RANGES, PlanError
 from .regions import DEFAULT_SHARE as REGION_SHARE
 from .structure import DEFAULT_STAND_IN_SHARE
 
-ACTION_SPACE_VERSION = "3"
-COMPATIBLE = ("1", "2", "3")   # action-space versions whose plan fields mean the same in this LINA
+ACTION_SPACE_VERSION = "4"
+COMPATIBLE = ("1", "2", "3", "4")   # action-space versions whose plan fields mean the same in this LINA
 
 _SUB = {"mode": "substitute"}   # every action's mode: no add-mode evaluation
 ACTIONS = MappingProxyType({name: {**_SUB, **changes} for name, changes in {

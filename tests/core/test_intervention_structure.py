@@ -110,7 +110,9 @@ def test_nothing_to_defer_gives_no_structure_phase():
     ("a large mirror under a small blue cone", "a large mirror under a small blue cylinder"),
     ("two cones on a table", "two cylinders on a table"),
     ("a traffic cone on the road", ""),           # a compound is its own thing
-    ("a red ball on a mirror", ""),
+    ("a red ball on a mirror", "a red cylinder on a mirror"),     # every shape: the layout before the shapes
+    ("a large cube eats a small ball", "a large cylinder eats a small cylinder"),
+    ("a red cylinder on a mirror", ""),                            # already the stand-in
 ])
 def test_shape_stand_in_text_builds_on_the_structure_prompt(prompt, stand_in):
     from lina_nodes.intervention.prior import prior_plan
@@ -134,8 +136,8 @@ def test_stand_in_turns_the_structure_phase_on_only_when_asked_and_only_with_a_s
     assert sand.structure_share == 0.5 and resolve_stand_in(sand.updated(stand_in_share=0.9)).structure_share == 0.5
     alone = resolve_stand_in(prior_plan(parse("a large cyan cone in front of a mirror")).updated(stand_in_share=0.9))
     assert alone.structure_prompt == "a large cyan cylinder in front of a mirror" and alone.structure_share == 0.9
-    ball = prior_plan(parse("a red ball on a mirror"))
-    assert resolve_stand_in(ball.updated(stand_in_share=0.9)) == ball           # nothing to stand in: same plan
+    cyl = prior_plan(parse("a red cylinder on a mirror"))
+    assert resolve_stand_in(cyl.updated(stand_in_share=0.9)) == cyl             # nothing to stand in: same plan
     with pytest.raises(PlanError, match="stand_in_share"):
         plan.updated(stand_in_share=1.5)
     with pytest.raises(PlanError, match="stand_in_prompt"):

@@ -50,14 +50,14 @@ def test_each_lever_acts_alone_and_is_a_noop_when_off(comfy, family):
 
 @pytest.mark.parametrize("family", ["sd15", "sd3", "wan"])
 def test_shape_stand_in_acts_in_the_structure_phase(comfy, family):
-    """stand_in_share > 0: the structure phase conditions on the prompt with the cone laid out as a cylinder
+    """stand_in_share > 0: the structure phase conditions on the prompt with every shape laid out as a cylinder
     (resolved into the plan's structure prompt); with it 0 the plan is the lever-free one (CFGGuider exactly)."""
     prompt = "a large red cone eats a small blue ball"
     g, _model, clip, _ = loaders(comfy, family)
     g.update(plan_nodes(clip, prompt=prompt))
     g["show"] = {"class_type": "PreviewAny", "inputs": {"source": ["plan", 3]}}
     plan = json.loads(comfy.run(g, timeout=300)["outputs"]["plan"]["text"][0])
-    assert plan["stand_in_prompt"] == "a large red cylinder eats a small blue ball" and plan["stand_in_share"] == 0.0
+    assert plan["stand_in_prompt"] == "a large red cylinder eats a small blue cylinder" and plan["stand_in_share"] == 0.0
     off = {**plan, "mode": "substitute", "latent_strength": 0.0, "structure_share": 0.0, "notes": []}
     steps = 3 if family == "wan" else 4
 
@@ -76,14 +76,14 @@ def test_shape_stand_in_acts_in_the_structure_phase(comfy, family):
 
 def test_plan_shape_stand_in_input_turns_the_stand_in_on_and_off_keeps_the_plan(comfy):
     """LINA Plan's appended shape_stand_in input: true sets stand_in_share 0.9 (the structure phase then lays the
-    cone out as a cylinder) and changes the image; false (the default, and what an older workflow without the
+    cone and the ball out as cylinders) and changes the image; false (the default, and what an older workflow without the
     input gets) keeps the prior's plan, equal to the graph without the input."""
     prompt = "a large red cone eats a small blue ball"
     g, _model, clip, _ = loaders(comfy, "sd15")
     g.update(plan_nodes(clip, prompt=prompt, shape_stand_in=True))
     g["show"] = {"class_type": "PreviewAny", "inputs": {"source": ["plan", 3]}}
     plan = json.loads(comfy.run(g, timeout=300)["outputs"]["plan"]["text"][0])
-    assert plan["stand_in_share"] == 0.9 and plan["structure_prompt"] == "a large red cylinder eats a small blue ball"
+    assert plan["stand_in_share"] == 0.9 and plan["structure_prompt"] == "a large red cylinder eats a small blue cylinder"
 
     def run(prefix, **kw):
         gr = guider_graph(comfy, "sd15", prefix, plan_kw={"mode": "substitute", "prompt": prompt, **kw})
