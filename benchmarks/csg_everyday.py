@@ -1,7 +1,7 @@
 """CSG parser on everyday prompts written by other people (issue 18).
 
     .venv/bin/python benchmarks/csg_everyday.py [--set dev|heldout|both|heldout_b|heldout_c|heldout_d|heldout_e|heldout_f|heldout_g] [--verbose] [--json]
-        [--llm-url http://127.0.0.1:11434/v1 --llm-model NAME [--llm-timeout S]]
+        [--llm-url http://127.0.0.1:11434/v1 --llm-model NAME [--llm-timeout S]] [--form free] [--limit N]
 
 With --llm-url the same sets are parsed by the optional LLM backend (lina_nodes.csg.llm.parse_llm: the
 model writes the explicit graph, LINA validates it and adds the knowledge file's implied nodes; any
@@ -67,12 +67,14 @@ def load(path: Path) -> list[dict]:
     return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
 
 
-PARSE = {"fn": parse, "fallbacks": 0}
+PARSE = {"fn": parse, "fallbacks": 0, "reasons": defaultdict(int)}
 
 
 def score_item(item: dict) -> dict:
     g = PARSE["fn"](item["p"])
     PARSE["fallbacks"] += bool(g.meta.get("llm_fallback"))
+    if g.meta.get("llm_fallback"):
+        PARSE["reasons"][str(g.meta.get("llm_error", ""))[:80]] += 1
     gold = gold_nodes(item)
     pred = [n for n in g.nodes if n.explicit]
     mapping = match_nodes(gold, pred)
@@ -157,6 +159,9 @@ def main() -> int:
     ap.add_argument("--llm-url", help="OpenAI-compatible endpoint, e.g. http://127.0.0.1:11434/v1 (Ollama)")
     ap.add_argument("--llm-model", default="llama3.1")
     ap.add_argument("--llm-timeout", type=float, default=60.0)
+    ap.add_argument("--form", choices=("all", "free", "template"), default="all",
+                    help="only the free-form prompts, or only the T2I-CompBench templates")
+    ap.add_argument("--limit", type=int, default=0, help="then only the first N prompts of each set (0: all)")
     args = ap.parse_args()
     if args.llm_url:
         from lina_nodes.csg.llm import parse_llm
@@ -165,7 +170,9 @@ def main() -> int:
     names = ("dev", "heldout") if args.set == "both" else (args.set,)
     out = {}
     for name in names:
-        items = load(SETS[name])
+        items = [x for x in load(SETS[name])
+                 if args.form == "all" or (x.get("source") in TEMPLATE_SOURCES) == (args.form == "template")]
+        items = items[:args.limit or None]
         if args.json:
             s, k, f = evaluate(items)
             out[name] = {"summary": s, "per_kind": k, "failures": f}
@@ -173,6 +180,8 @@ def main() -> int:
             report(name, items, args.verbose)
     if args.llm_url:
         print(f"LLM fallbacks to the rule parser: {PARSE['fallbacks']}")
+        for reason, n in sorted(PARSE["reasons"].items(), key=lambda kv: -kv[1])[:5]:
+            print(f"  {n:4d}  {reason}")
     if args.json:
         print(json.dumps(out, indent=2, default=sorted))
     return 0
