@@ -13,8 +13,6 @@ from .constraints import fill_constraint, the
 from .knowledge import Knowledge, third_person
 from .model import CSG, Constraint, Edge, Node
 
-FILTER_KEYS = {"kind", "kind_not", "trait", "trait_not", "negated", "explicit", "has_fill_or_contents",
-               "contains_trait", "inside_trait", "name", "holds_up", "held", "lit"}
 SYMMETRIC = {"next_to", "near", "close_to", "left_of", "right_of", "before"}   # "either_way" pairs read both ways
 #: "either_way" also reads these from the other end, inverted: "a mirror above the sink" is "the sink below it"
 INVERSES = {"above": "below", "below": "above", "behind": "in_front_of", "in_front_of": "behind"}
@@ -98,9 +96,13 @@ class _Graph:
                 e.src for e in self.edges if placed and e.kind == "spatial" and e.attrs.get("verb") in verbs}
         return self._acted[key]
 
+    def acted_on(self, nid: str, verb_list: str) -> bool:
+        """The node is the object of an action whose verb is in ``verb_list`` ("examining a bug": examine)."""
+        return nid in self._acted_on(verb_list)
+
     def held(self, nid: str) -> bool:
         """The node is held, worn or carried ("holding a glass"): part of its holder's silhouette."""
-        return nid in self._acted_on("held")
+        return self.acted_on(nid, "held")
 
     def handled(self, nid: str) -> bool:
         """The node is what a verb of the ``unlit`` list acts on ("the vase reflected the light", "changing a light
@@ -117,7 +119,7 @@ class _Graph:
         for key, want in f.items():
             test = _FILTERS.get(key)
             if test is None:
-                raise CSGError(f"unknown filter key {key!r}; expected one of {', '.join(sorted(FILTER_KEYS))}.",
+                raise CSGError(f"unknown filter key {key!r}; expected one of {', '.join(sorted(_FILTERS))}.",
                                field=where)
             if not test(self, n, want):
                 return False
@@ -154,7 +156,7 @@ _FILTERS = {
     "holds_up": lambda G, n, w: G.holds_up(n.id) == w,
     "held": lambda G, n, w: G.held(n.id) == w,
     # the object of an action whose verb is in the named list ("examining a bug": acted_on "examine")
-    "acted_on": lambda G, n, w: n.id in G._acted_on(w),
+    "acted_on": lambda G, n, w: G.acted_on(n.id, w),
     # a word the prompt puts before the noun ("a calm sea", "a rainy window")
     "descriptor": lambda G, n, w: bool(set(str(n.texture.get("descriptor", "")).replace(",", " ").split())
                                        & set(_one_of(w))),
