@@ -1,6 +1,6 @@
 """CSG parser on everyday prompts written by other people (issue 18).
 
-    .venv/bin/python benchmarks/csg_everyday.py [--set dev|heldout|both|heldout_b|heldout_c|heldout_d|heldout_e|heldout_f|heldout_g] [--verbose] [--json]
+    .venv/bin/python benchmarks/csg_everyday.py [--set dev|heldout|both|heldout_b|...|heldout_h|dev_conv] [--verbose] [--json]
         [--llm-url http://127.0.0.1:11434/v1 --llm-model NAME [--llm-timeout S]] [--form free] [--limit N]
 
 With --llm-url the same sets are parsed by the optional LLM backend (lina_nodes.csg.llm.parse_llm: the
@@ -56,7 +56,9 @@ SETS = {"dev": ROOT / "tests" / "data" / "csg_everyday_dev.jsonl",
         "heldout_d": ROOT / "tests" / "data" / "csg_everyday_heldout_d.jsonl",
         "heldout_e": ROOT / "tests" / "data" / "csg_everyday_heldout_e.jsonl",
         "heldout_f": ROOT / "tests" / "data" / "csg_everyday_heldout_f.jsonl",
-        "heldout_g": ROOT / "tests" / "data" / "csg_everyday_heldout_g.jsonl"}
+        "heldout_g": ROOT / "tests" / "data" / "csg_everyday_heldout_g.jsonl",
+        "heldout_h": ROOT / "tests" / "data" / "csg_everyday_heldout_h.jsonl",
+        "dev_conv": ROOT / "tests" / "data" / "csg_everyday_dev_conv.jsonl"}
 # "a X behind a Y", "a X on the left of a Y": T2I-CompBench's templated lists; every other source is free-form
 TEMPLATE_SOURCES = ("T2I-CompBench/spatial", "T2I-CompBench/3d_spatial")
 ATTRS = ("color", "material", "pattern", "size", "count")
@@ -152,7 +154,7 @@ def report(name: str, items: list[dict], verbose: bool) -> dict:
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--set", choices=("dev", "heldout", "both", *[k for k in SETS if k.startswith("heldout_")]),
+    ap.add_argument("--set", choices=("dev", "heldout", "both", *[k for k in SETS if k not in ("dev", "heldout")]),
                     default="dev")
     ap.add_argument("--verbose", action="store_true", help="list every prompt the parser got partly wrong")
     ap.add_argument("--json", action="store_true")

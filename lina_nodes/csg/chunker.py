@@ -38,6 +38,7 @@ ADJECTIVE_SUFFIXES = ("ant", "ent", "ate", "ive", "ous", "ful", "ic", "al", "ibl
 PARTICLES = ("about", "up", "down", "out", "off", "away", "around")   # "a yacht tossed about"
 INTENSIFIERS = ("very", "quite", "really", "bright", "pale", "deep")
 DESCRIPTIVE_SUFFIXES = ("ful", "ous", "ish", "less", "ive")   # unknown adjectives: "graceful", "enormous"
+HALF_ADVERBS = ("half", "partially", "partly", "freshly", "newly", "recently", "fully")   # "a half eaten pie"
 NOUNS_LIKE_ADJECTIVES = ("fish", "dish", "motive", "hive")     # "a jellyfish", "a locomotive": nouns all the same
 
 
@@ -311,7 +312,9 @@ class Chunker:
         """Adjectives and fill words before the noun ("small red", "half full"); return the next index."""
         while j < n and not _match_phrase(toks, j, self.kb.compounds):
             fill = self.fill_at(toks, j)
-            if fill:
+            if self._half_done(np, toks, j, n):
+                j += 2                  # "a half eaten sandwich", "partially eaten pizzas": a state, not a level
+            elif fill:
                 np.fill = fill[0]
                 j += fill[1]
             elif self._modifier(np, toks, j, n) or self._describes_noun(np, toks, j, n) \
@@ -323,6 +326,16 @@ class Chunker:
             else:
                 break
         return j
+
+    def _half_done(self, np: NP, toks: list[Tok], j: int, n: int) -> bool:
+        """"half eaten", "partially buried" before a noun: the participle describes it ("half" is no fill)."""
+        if toks[j].text not in HALF_ADVERBS or j + 2 >= n:
+            return False
+        form = self.verb(toks[j + 1].text)
+        if not form or form[1] not in ("part", "past") or not toks[j + 2].text.isalpha():
+            return False
+        np.descriptor = np.descriptor or f"{toks[j].text} {toks[j + 1].text}"
+        return True
 
     def _adjective_like(self, w: str) -> bool:
         kb = self.kb

@@ -118,8 +118,11 @@ class _Builder:
             self.last = node["id"]
         if np.contents is not None:
             inner = self.entity(np.contents)
-            if inner:   # "a bowl of soup" is in the bowl; "a plate of rice", "a table full of food" on its holder
-                holder = node["kind"] == "surface" or self.kb.has_trait(name, node["kind"], "serving")
+            if inner:   # "a bowl of soup", "a plate of rice" fill their holder; "a table full of food" is on it
+                serving = self.kb.has_trait(name, node["kind"], "serving")
+                holder = (node["kind"] == "surface" and not serving) or (
+                    serving and (self.by_id[inner]["kind"] == "container"       # "a tray of cups": on it
+                                 or self.kb.has_trait(self.by_id[inner]["name"], self.by_id[inner]["kind"], "utensil")))
                 self.edge(inner, node["id"], "spatial", "on" if holder else "in")
                 self.last = node["id"]
         return node["id"]
@@ -197,9 +200,14 @@ def _its_border(np) -> bool:
 
 
 def _edge_place(phrase: str) -> str | None:
-    """"at / near / by the edge (corner) of X": a place on X at its border (the layout reads it), else None."""
+    """"at / near / by the edge (corner) of X": a place on X at its border (the layout reads it); "at the bottom
+    of X": on X's floor or bed (a rule reads it); else None."""
     words = phrase.lower().split()
-    return "edge" if "of" in words and ("edge" in words or "corner" in words) and "on" not in words[:1] else None
+    if "of" not in words:
+        return None
+    if "bottom" in words:
+        return "bottom"
+    return "edge" if ("edge" in words or "corner" in words) and "on" not in words[:1] else None
 
 
 def _predicate_attribute(kb: Knowledge, word: str) -> tuple[str, str, str] | None:
@@ -263,8 +271,10 @@ class _Sentence:
         return ids, i
 
     def containers(self) -> list[str]:
-        """The subjects that are containers (a jar, a glass)."""
-        return [s for s in self.subjects if self.b.by_id[s]["kind"] == "container"]
+        """The subjects that are containers (a jar, a glass) or serving holders ("her plate has an omelette")."""
+        by_id, kb = self.b.by_id, self.b.kb
+        return [s for s in self.subjects if by_id[s]["kind"] == "container"
+                or kb.has_trait(by_id[s]["name"], by_id[s]["kind"], "serving")]
 
     def link(self, srcs: list, dsts: list, kind: str, relation: str, **attrs) -> None:
         """An edge from every src to every dst, negated by a pending "not" (which this uses up)."""
@@ -368,6 +378,10 @@ class _Sentence:
             return j      # "the hull of a boat": a part of what was just named, not a new subject
         if i > 0 and self.cs[i - 1].type == "VERB" and self.subjects:
             self.action(ids)
+        elif i > 1 and self.cs[i - 1].type == "OTHER" and self.cs[i - 1].value == "for" \
+                and self.cs[i - 2].type == "VERB" and self.subjects:
+            self.action(ids)        # "a girl reaching for her umbrella on a driveway": the girl is on it
+            self.last_obj = []
         else:
             self.set_subjects(ids)
             self.main = []
@@ -395,8 +409,8 @@ class _Sentence:
             self.action(objs)
             self.looked_at = list(objs)     # "looking at a squirrel on a fence": the next place is the squirrel's
             return j
-        if rel == "on" and self.verb and i > 0 and self.cs[i - 1].type == "VERB" \
-                and self.verb in self.b.verb_forms("particle_on") and self.peek(j, "NP"):
+        if rel == "on" and self.verb and i > 0 and self.cs[i - 1].type == "VERB" and not self.passive \
+                and (self.verb in self.b.verb_forms("particle_on") or self.agent_marks()) and self.peek(j, "NP"):
             objs, j = self.group(j)     # "working on a project", "chewing on a bone": what the verb acts on
             self.action(objs)
             return j
@@ -443,6 +457,12 @@ class _Sentence:
             more, j = self.coordinated_places(j)
             self.relate(rel, [obj] + more, place=place)
         return j
+
+    def agent_marks(self) -> bool:
+        """"a woman writing on a notepad": a figure that writes or draws on something acts on it (a pen that
+        writes on paper touches it)."""
+        return self.verb in self.b.verb_forms("marking") and bool(self.subjects) \
+            and all(self.b.by_id[s]["kind"] == "agent" for s in self.subjects)
 
     def coordinated_places(self, j: int) -> tuple[list[str], int]:
         """"the snowman stood on the icy lawn and the wet pavement.": after a verb, "and" NP closing the sentence
@@ -577,7 +597,12 @@ class _Sentence:
         self.serve_on(owners, objs, placed)
         by_id = self.b.by_id
         movable = [o for o in objs if not by_id[o]["negated"] and by_id[o]["kind"] not in _EFFECT_KINDS]
-        if movable and len(movable) == len(objs) and self.peek(j, "PREP", "SIDE") and not containers:
+        if movable and len(movable) == len(objs) and self.peek(j, "PREP", "SIDE") and not containers \
+                and i > 0 and self.cs[i - 1].type == "VERB" and self.cs[i - 1].form != "part" \
+                and not self.into_water(j):
+            self.main = self.main or list(self.subjects)    # "a dog playing with a toy on the carpet": both on it
+            self.subjects = list(self.subjects) + [o for o in objs if o not in self.subjects]
+        elif movable and len(movable) == len(objs) and self.peek(j, "PREP", "SIDE") and not containers:
             self.main = self.main or list(self.subjects)
             self.subjects = objs
             if owners:
@@ -586,25 +611,42 @@ class _Sentence:
             self.last_obj = objs
         return j
 
+    def into_water(self, j: int) -> bool:
+        """PREP NP at j names a body of water ("playing with a toy boat in a pond": the boat is in it)."""
+        if not (self.peek(j, "PREP") and self.peek(j + 1, "NP")):
+            return False
+        np = self.cs[j + 1].value
+        return self.b.kb.has_trait(np.name, self.b.kb.kind(np.name), "liquid")
+
     def serve_on(self, owners: list[str], objs: list[str], placed: bool) -> None:
-        """"a plate with rice", "a tray with cups": what a serving holder (plate, tray...) has is on it."""
+        """"a plate with rice", "a tray with cups": what a serving holder (plate, tray...) has fills it; what a
+        piece of furniture has ("a table with beer bottles and chips") is on it; chairs and people are not."""
         by_id, kb = self.b.by_id, self.b.kb
         servers = [s for s in owners if by_id[s]["kind"] != "container"
-                   and kb.has_trait(by_id[s]["name"], by_id[s]["kind"], "serving")]
+                   and (kb.has_trait(by_id[s]["name"], by_id[s]["kind"], "serving")
+                        or kb.has_trait(by_id[s]["name"], by_id[s]["kind"], "furniture"))]
         if placed or not servers:
             return
         for o in objs:
-            if by_id[o]["kind"] not in _EFFECT_KINDS and not by_id[o]["negated"]:
-                for s in servers:
-                    self.b.edge(o, s, "spatial", "on")
+            node = by_id[o]
+            if node["kind"] in _EFFECT_KINDS or node["negated"] or node["kind"] in ("agent", "region", "surface") \
+                    or any(kb.has_trait(node["name"], node["kind"], t) for t in ("furniture", "seat")):
+                continue
+            for s in servers:
+                serving = kb.has_trait(by_id[s]["name"], by_id[s]["kind"], "serving") and node["kind"] != "container" \
+                    and not kb.has_trait(node["name"], node["kind"], "utensil")     # "a plate with a fork": on it
+                self.b.edge(o, s, "spatial", "in" if serving else "on")
 
     def with_owners(self, i: int) -> list[str]:
         """Whose "with" phrase this is: the object just named after a place ("next to a plate with toast"),
         else the subjects."""
         if i > 1 and self.cs[i - 1].type == "NP" and self.cs[i - 2].type == "PREP" and self.last_obj \
-                and self.b.entity(self.cs[i - 1].value) in self.last_obj \
-                and self.b.by_id[self.last_obj[0]]["kind"] in ("object", "container"):
-            return list(self.last_obj)
+                and self.b.entity(self.cs[i - 1].value) in self.last_obj:
+            node = self.b.by_id[self.last_obj[0]]
+            if node["kind"] in ("object", "container") or (   # "sitting around a poker table with chips"
+                    self.cs[i - 2].value not in ("on", "in", "inside")
+                    and self.b.kb.has_trait(node["name"], node["kind"], "furniture")):
+                return list(self.last_obj)
         return list(self.subjects)
 
     def attach_to_subjects(self, oid: str, containers: list[str], owners: list[str] | None = None) -> None:
@@ -683,9 +725,14 @@ class _Sentence:
         return j
 
     def follows_last_object(self, i: int) -> bool:
-        """The chunk before i is the noun phrase just read as an object (a reduced relative follows)."""
-        return i > 0 and self.cs[i - 1].type == "NP" and bool(self.last_obj) \
-            and self.b.entity(self.cs[i - 1].value) in self.last_obj
+        """The chunk before i is the noun phrase just read as an object (a reduced relative follows); not a
+        place the subject was just put ("sits on the curb writing on a notepad": the woman writes)."""
+        if not (i > 0 and self.cs[i - 1].type == "NP" and bool(self.last_obj)
+                and self.b.entity(self.cs[i - 1].value) in self.last_obj):
+            return False
+        by_id = self.b.by_id
+        placed = i > 1 and self.cs[i - 2].type == "PREP" and self.subjects and self.cs[i].form == "ing"
+        return not (placed and all(by_id[o]["kind"] in ("surface", "region", "medium") for o in self.last_obj))
 
     def passive_agents(self, j: int, rel: str) -> int:
         """NP... after "by": "a mouse eaten by a snake" -> snake eats mouse."""
@@ -747,7 +794,34 @@ def parse_explicit(prompt: str, kb: Knowledge) -> _Builder:
             break
     _fill_from_comparatives(b)
     _drop_redundant_lights(b)
+    _vehicles_carry_riders(b)
     return b
+
+
+def _vehicles_carry_riders(b: _Builder) -> None:
+    """"the biker cruising down the road on a motorcycle": the motorcycle, not the biker, is on the road."""
+    kb = b.kb
+    rides = {}
+    for e in b.edges:
+        dst = b.by_id.get(e["dst"])
+        if e["kind"] == "spatial" and e["relation"] == "on" and not e["negated"] and dst is not None \
+                and kb.has_trait(dst["name"], dst["kind"], "vehicle"):
+            rides.setdefault(e["src"], e["dst"])
+    if not rides:
+        return
+    keep = []
+    for e in b.edges:
+        vehicle = rides.get(e["src"])
+        ground = b.by_id.get(e["dst"])
+        if vehicle and e["dst"] != vehicle and e["kind"] == "spatial" and e["relation"] in ("on", "in") \
+                and not e["negated"] and ground is not None and ground["kind"] in ("surface", "region"):
+            key = (vehicle, e["dst"], "spatial", e["relation"])
+            if key not in b.edge_keys:
+                b.edge_keys.add(key)
+                keep.append({**e, "src": vehicle})
+            continue
+        keep.append(e)
+    b.edges = keep
 
 
 def _drop_redundant_lights(b: _Builder) -> None:

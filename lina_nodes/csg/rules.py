@@ -146,7 +146,7 @@ _FILTERS = {
     "kind": lambda G, n, w: n.kind in _one_of(w),
     "kind_not": lambda G, n, w: n.kind not in w,
     "name": lambda G, n, w: n.name in _one_of(w),
-    "trait": lambda G, n, w: G.trait(n, w),
+    "trait": lambda G, n, w: any(G.trait(n, t) for t in _one_of(w)),
     "trait_not": lambda G, n, w: not any(G.trait(n, t) for t in w),
     "negated": lambda G, n, w: n.negated == w,
     "explicit": lambda G, n, w: n.explicit == w,
@@ -154,6 +154,7 @@ _FILTERS = {
     "contains_trait": lambda G, n, w: any(G.trait(G.nodes[c], w) for c in G.contents(n.id)),
     "inside_trait": lambda G, n, w: any(h in G.nodes and G.trait(G.nodes[h], w) for h in G.holders(n.id)),
     "holds_up": lambda G, n, w: G.holds_up(n.id) == w,
+    "has_contents": lambda G, n, w: bool(G.contents(n.id)) == w,
     "held": lambda G, n, w: G.held(n.id) == w,
     # the object of an action whose verb is in the named list ("examining a bug": acted_on "examine")
     "acted_on": lambda G, n, w: G.acted_on(n.id, w),
@@ -173,6 +174,7 @@ def _pairs(G: _Graph, rule: dict, where: str):
     verbs = _verb_set(G.kb, m.get("edge_verb_in"))
     not_verbs = _verb_set(G.kb, m.get("edge_verb_not_in")) or set()
     not_passive = _verb_set(G.kb, m.get("passive_verb_not_in")) or set()   # "painted on", not "paints on"
+    places = m.get("edge_place_in")       # "at the bottom of the ocean": the edge's place attribute
     either_way, through_effects = m.get("either_way", False), m.get("through_effects", False)
     seen = set()
     if rels == "any":
@@ -193,6 +195,8 @@ def _pairs(G: _Graph, rule: dict, where: str):
         if e.kind != "spatial" or e.negated or (e.relation not in rels and inverse not in rels):
             continue
         if verbs is not None and e.attrs.get("verb") not in verbs:
+            continue
+        if places is not None and e.attrs.get("place") not in _one_of(places):
             continue
         if e.attrs.get("verb") in not_verbs or (e.attrs.get("voice") == "passive" and e.attrs["verb"] in not_passive):
             continue

@@ -195,7 +195,8 @@ def test_a_tree_in_a_field_is_only_placed():
     ("a yellow fire hydrant in grass", {"contact:fire hydrant"}, set()),                   # a low ground cover
     ("the sun setting behind the Parthenon", {"shadow:parthenon", "occlusion:parthenon"}, set()),   # conventions
     ("The musician tuned their guitar before stepping onto the stage.", {"contact:musician"}, {"contact:guitar"}),
-    ("A table full of food. There is a plate of chicken rice.", {"contact:food", "contact:chicken rice"}, set()),
+    ("A table full of food. There is a plate of chicken rice.", {"contact:food", "fill:plate"},
+     {"contact:chicken rice"}),                                                             # conventions: fill
     ("a cat painted on a wall", set(), {"contact:cat"}),                                   # a marking
     ("The sleek black pen wrote on the crisp white paper.", {"contact:pen"}, set()),        # active: touches
     ("The fluffy white snow covered the hard grey pavement.", {"contact:snow"}, set()),
@@ -265,7 +266,7 @@ def test_third_round_entity_names(prompt, names):
     ("A dog is sitting in a car.", {"contact:dog"}, set()),                                    # a vehicle's seat
     ("a dog in a car", set(), {"contact:dog"}),
     ("milk pouring into a large glass", {"splash:milk", "fill:glass"}, set()),
-    ("a plate with white rice", {"contact:rice"}, set()),                                      # a serving holder
+    ("a plate with white rice", {"fill:plate"}, {"contact:rice"}),                           # conventions: fill
     ("red and yellow balloons hanging from a ceiling fan", {"contact:balloon"}, set()),
     ("a lamp below a shelf", set(), {"contact:lamp"}),
     ("The metallic square was perched on top of the frosted cylinder.", {"contact:square"}, set()),   # a shape
