@@ -631,9 +631,22 @@ class Chunker:
         return any((np.color, np.material, np.pattern, np.size, np.state, np.descriptor, np.fill is not None))
 
     # -- whole prompt ------------------------------------------------------------------------
+    def _model_number(self, toks: list[Tok], i: int) -> bool:
+        """"a Porsche 911 coming around a curve", "a Boeing 747 flying": a number after a name, before a verb's
+        -ing form, is part of the name (no count)."""
+        w = toks[i].text
+        if not (_digits(w) and 0 < i < len(toks) - 1):
+            return False
+        prev, nxt = toks[i - 1].text, toks[i + 1].text
+        if not prev.isalpha() or self.closed(prev) or prev in self.kb.determiners or _number(prev, self.kb) is not None:
+            return False
+        form = self.verb(nxt)
+        return bool(form and form[1] == "ing")
+
     def chunks(self, text: str) -> list[Chunk]:
         kb = self.kb
         toks = tokenize(text)
+        toks = [t for k, t in enumerate(toks) if not self._model_number(toks, k)]
         out: list[Chunk] = []
         i, n = 0, len(toks)
         while i < n:

@@ -28,6 +28,8 @@ _EFFECT_KINDS = frozenset(IMPLIED_NAMES.values())                # reflection, s
 _OBJECT_PLACES = {"mount": ("on", "in", "inside"), "emission": None, "marking": None,   # "painting a mural on a wall"
                   "examine": None}                                                 # "examined each item on the shelf"
 _CASTER_KINDS = frozenset(("object", "agent", "container"))
+_VERB_PARTICLES = frozenset(("for",))   # "reaching for an umbrella on a driveway"
+_SURFACE_WORDS = frozenset(("surface", "top", "ground"))   # "on the moon's surface" is on the moon
 _SLUG = re.compile(r"[^a-z0-9]+")
 
 
@@ -64,6 +66,10 @@ class _Builder:
             return self.last
         if "_id" in np.extra:
             return np.extra["_id"]
+        if "possessor" in np.extra and np.name in _SURFACE_WORDS and not np.negated:
+            nid = self.entity(np.extra["possessor"])     # "the moon's surface", "the lake's surface": the thing
+            np.extra["_id"] = nid
+            return nid
         if "light" in np.extra:
             self.ambient_light(np.extra["light"], (np.start, np.end))
         if np.name.rsplit(" ", 1)[-1] in self.kb.time_nouns:   # "on a sunny day": only the light; "a windy day": nothing
@@ -378,7 +384,7 @@ class _Sentence:
             return j      # "the hull of a boat": a part of what was just named, not a new subject
         if i > 0 and self.cs[i - 1].type == "VERB" and self.subjects:
             self.action(ids)
-        elif i > 1 and self.cs[i - 1].type == "OTHER" and self.cs[i - 1].value == "for" \
+        elif i > 1 and self.cs[i - 1].type == "OTHER" and self.cs[i - 1].value in _VERB_PARTICLES \
                 and self.cs[i - 2].type == "VERB" and self.subjects:
             self.action(ids)        # "a girl reaching for her umbrella on a driveway": the girl is on it
             self.last_obj = []
@@ -704,13 +710,19 @@ class _Sentence:
         j = i + 1
         if form in ("part", "past") and self.peek(j, "BY") and self.peek(j + 1, "NP"):
             return self.passive_agents(j + 1, rel)
-        if lemma in self.b.kb.containment_verbs and self.subjects and self.peek(j, "COMP", "NP"):
+        bears = self.bears_weight(lemma, j)
+        if lemma in self.b.kb.containment_verbs and self.subjects and self.peek(j, "COMP", "NP") and not bears:
             return self.containment(j, lemma, rel)
         # "a vase is placed on the table": no object, the preposition that follows carries the place
         self.verb, self.passive = rel, form == "part"
+        if bears and self.peek(j, "OTHER") and self.cs[j].value == "up" and self.peek(j + 1, "NP"):
+            j += 1                   # "the table held up the books"
         if not self.peek(j, "NP"):
             return j
         objs, j = self.group(j)
+        if bears:
+            self.bear(objs)
+            return j
         if self.subjects and lemma in self.b.kb.verb_lists.get("cover", ()) and form != "ing" \
                 and self.cs[i + 1].value.det is not None:   # "a grass covered field" is a kind of field
             self.link(self.subjects, objs, "spatial", "on", verb=rel)   # "snow covered the lake": snow on it
@@ -723,6 +735,28 @@ class _Sentence:
         else:
             self.set_subjects(objs)
         return j
+
+    def bears_weight(self, lemma: str, j: int) -> bool:
+        """A seat or a piece of furniture that holds up, cradles or welcomes what follows ("the sturdy table held
+        up the books", "the armchair embraced the tired body and the hard floor")."""
+        by_id, kb = self.b.by_id, self.b.kb
+        up = self.peek(j, "OTHER") and self.cs[j].value == "up"
+        return self.peek(j + up, "NP") and lemma in kb.verb_lists.get("bear_weight", ()) and bool(self.subjects) and all(
+            kb.has_trait(by_id[s]["name"], by_id[s]["kind"], "seat")
+            or kb.has_trait(by_id[s]["name"], by_id[s]["kind"], "furniture") for s in self.subjects)
+
+    def bear(self, objs: list[str]) -> None:
+        """What a seat or furniture bears rests on it; the floor or ground named with it bears the seat."""
+        by_id, kb = self.b.by_id, self.b.kb
+        for o in objs:
+            node = by_id[o]
+            ground = (node["kind"] in ("surface", "region") and not kb.has_trait(node["name"], node["kind"], "furniture")) \
+                or kb.has_trait(node["name"], node["kind"], "seat")      # "the pillow cradled the head and the mattress"
+            if ground:
+                self.link(self.subjects, [o], "spatial", "on", verb=self.verb)
+            else:
+                self.link([o], self.subjects, "spatial", "on", verb=self.verb)
+        self.last_obj = objs
 
     def follows_last_object(self, i: int) -> bool:
         """The chunk before i is the noun phrase just read as an object (a reduced relative follows); not a

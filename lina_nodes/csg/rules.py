@@ -154,7 +154,7 @@ _FILTERS = {
     "contains_trait": lambda G, n, w: any(G.trait(G.nodes[c], w) for c in G.contents(n.id)),
     "inside_trait": lambda G, n, w: any(h in G.nodes and G.trait(G.nodes[h], w) for h in G.holders(n.id)),
     "holds_up": lambda G, n, w: G.holds_up(n.id) == w,
-    "has_contents": lambda G, n, w: bool(G.contents(n.id)) == w,
+    "has_contents": lambda G, n, w: any(not G.trait(G.nodes[c], "abstract") for c in G.contents(n.id)) == w,
     "held": lambda G, n, w: G.held(n.id) == w,
     # the object of an action whose verb is in the named list ("examining a bug": acted_on "examine")
     "acted_on": lambda G, n, w: G.acted_on(n.id, w),
