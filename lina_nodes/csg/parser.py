@@ -26,7 +26,8 @@ _AT_VERB_FORMS = frozenset(third_person(v) for v in AT_VERBS)   # "looks at X" i
 _EFFECT_KINDS = frozenset(IMPLIED_NAMES.values())                # reflection, shadow...: owned, not placed
 #: Verb list -> the relations (None: all) whose place belongs to the verb's object, not its subject.
 _OBJECT_PLACES = {"mount": ("on", "in", "inside"), "emission": None, "marking": None,   # "painting a mural on a wall"
-                  "examine": None}                                                 # "examined each item on the shelf"
+                  "examine": None,                                                 # "examined each item on the shelf"
+                  "place_object": ("on", "onto", "into", "inside")}                # "putting a book on a shelf"
 _CASTER_KINDS = frozenset(("object", "agent", "container"))
 _VERB_PARTICLES = frozenset(("for",))   # "reaching for an umbrella on a driveway"
 _SURFACE_WORDS = frozenset(("surface", "top", "ground"))   # "on the moon's surface" is on the moon
@@ -519,9 +520,17 @@ class _Sentence:
 
     def places_the_mount(self, i: int, prev_objs: list[str]) -> bool:
         """VERB NP PREP: the place is the object's when the verb says so (_OBJECT_PLACES): "a man riding a
-        camel on the beach", "a candle lights a cube on a table"."""
+        camel on the beach", "a candle lights a cube on a table"; what a figure makes is on the object it makes
+        it on ("a spider spinning a web on a window"), while the figure stays where it works ("knitting a sweater
+        on the porch"). A part stays its owner's ("putting their hands on a basketball")."""
         if not (self.verb and i > 1 and prev_objs and self.cs[i - 1].type == "NP" and self.cs[i - 2].type == "VERB"):
             return False
+        by_id, kb = self.b.by_id, self.b.kb
+        if any(kb.has_trait(by_id[o]["name"], by_id[o]["kind"], "part") for o in prev_objs):
+            return False
+        if self.verb in self.b.verb_forms("make_object") and self.cs[i].value == "on" and self.peek(i + 1, "NP"):
+            place = self.cs[i + 1].value
+            return kb.kind(place.name) in ("object", "container")
         return any(self.verb in self.b.verb_forms(name) and (rels is None or self.cs[i].value in rels)
                    for name, rels in _OBJECT_PLACES.items())
 
