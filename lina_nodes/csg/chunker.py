@@ -289,14 +289,17 @@ class Chunker:
             return 1
         if w in ("a", "an") and nxt in ("pair", "couple", "dozen", "few") \
                 and not (j + 2 < n and toks[j + 2].text in ("full", "empty")) \
-                and not (j + 2 >= n or (toks[j + 2].text != "of" and self.closed(toks[j + 2].text))):
+                and not (j + 2 >= n or (toks[j + 2].text != "of" and self.closed(toks[j + 2].text))) \
+                and not (toks[j + 2].text not in kb.kind_of and self.verb(toks[j + 2].text) is not None
+                         and nxt in ("pair", "couple")):      # "a couple sit on a motorcycle": the couple sits
             np.count = kb.numbers[nxt]
             return 3 if j + 2 < n and toks[j + 2].text == "of" else 2
         if w in kb.determiners:
             np.det = np.det or w
             np.owner_last = np.owner_last or w in POSSESSIVES
             return 1
-        if w in ("pair", "couple", "dozen", "few") and (nxt is None or (nxt != "of" and self.closed(nxt))):
+        if w in ("pair", "couple", "dozen", "few") and (nxt is None or (nxt != "of" and self.closed(nxt)) or (
+                self.verb(nxt) is not None and nxt not in kb.kind_of)):     # "a couple sit on a motorcycle"
             return 0                              # "a couple is canoeing": the couple is the noun
         if w in ("pair", "couple") and nxt == "of":
             np.count = 2

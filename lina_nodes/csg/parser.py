@@ -29,7 +29,9 @@ _OBJECT_PLACES = {"mount": ("on", "in", "inside"), "emission": None, "marking": 
                   "examine": None,                                                 # "examined each item on the shelf"
                   "place_object": ("on", "onto", "into", "inside")}                # "putting a book on a shelf"
 _CASTER_KINDS = frozenset(("object", "agent", "container"))
-_VERB_PARTICLES = frozenset(("for",))   # "reaching for an umbrella on a driveway"
+_VERB_PARTICLES = frozenset(("for", "to"))   # "reaching for an umbrella on a driveway", "talking to a referee"
+_GENDERED = {"she": "female", "her": "female", "herself": "female", "he": "male", "him": "male",
+             "himself": "male"}
 _SURFACE_WORDS = frozenset(("surface", "top", "ground"))   # "on the moon's surface" is on the moon
 _SLUG = re.compile(r"[^a-z0-9]+")
 
@@ -62,6 +64,10 @@ class _Builder:
         if np.pronoun:
             if self.pronoun_hint:
                 return self.pronoun_hint
+            gender = _GENDERED.get(self.prompt[np.start:np.end].lower())
+            found = self.gendered(gender) if gender else None
+            if found:
+                return found
             if self.prev_subjects and (self.cur_subjects != self.prev_subjects):
                 return self.prev_subjects[0]
             return self.last
@@ -79,6 +85,19 @@ class _Builder:
         nid = self._entity(np)
         np.extra["_id"] = nid
         return nid
+
+    def gendered(self, gender: str) -> str | None:
+        """"she" / "he": the latest figure named as a woman (a man), else the latest figure not named as the other
+        ("as she glided across the floor": the dancer, not her feet)."""
+        other = "male" if gender == "female" else "female"
+        figures = [n for n in reversed(self.nodes) if n["explicit"] and not n["negated"] and n["kind"] == "agent"]
+        for n in figures:
+            if self.kb.has_trait(n["name"], n["kind"], gender):
+                return n["id"]
+        for n in figures:
+            if not self.kb.has_trait(n["name"], n["kind"], other):
+                return n["id"]
+        return None
 
     def _entity(self, np: NP) -> str | None:
         kb = self.kb
@@ -247,6 +266,7 @@ class _Sentence:
         self.prev_rel: str | None = None
         self.prev_place: str | None = None
         self.looked_at: list[str] = []     # the objects of "looks at" just read
+        self.carried: list[str] = []       # what a "with" group just gave the subjects ("a person with a cane")
 
     def run(self) -> None:
         i = 0
@@ -437,7 +457,10 @@ class _Sentence:
         obj, j = self.np_id(j)
         if not obj:
             return j
-        if self.wears(rel, obj):
+        if self.wears(rel, obj) or self.on_own_body(j, rel, obj):
+            return j
+        if obj in self.subjects and prev_objs and self.cs[i - 1].type == "NP" and not set(prev_objs) & set(self.subjects):
+            self.link(prev_objs, [obj], "spatial", rel)    # "a woman walking a dog behind her": the dog is behind
             return j
         self.prev_rel, self.prev_place = rel, place
         looked_at, self.looked_at = self.looked_at, []
@@ -499,6 +522,15 @@ class _Sentence:
         self.link(self.subjects, [obj], "action", "wears")
         self.last_obj = list(self.subjects)
         return True
+
+    def on_own_body(self, j: int, rel: str, obj: str) -> bool:
+        """"a man with a hat on his head": a garment on one's own body (a part named with a possessive) is worn,
+        not placed."""
+        np, node, kb = self.cs[j - 1].value, self.b.by_id[obj], self.b.kb
+        return rel in ("on", "in") and np.det in ("his", "her", "its", "their") \
+            and kb.has_trait(node["name"], node["kind"], "part") and bool(self.subjects) \
+            and (all(kb.has_trait(self.b.by_id[s]["name"], self.b.by_id[s]["kind"], "garment") for s in self.subjects)
+                 or (self.verb is not None and self.verb in self.b.verb_forms("held")))   # "wearing a hat on its head"
 
     def owner_of_its_edge(self, j: int) -> str | None:
         """For "its edge" / "its corner" (a possessive, no colour or count of its own): the entity "its" names,
@@ -606,7 +638,8 @@ class _Sentence:
         owners = self.with_owners(i)
         objs, j = self.group(j)
         placed = self.peek(j, "PREP")      # "with a peel stuck on the rim": it has its own place
-        containers = [s for s in owners if self.b.by_id[s]["kind"] == "container" and not placed]
+        poured = all(self.b.kb.has_trait(self.b.by_id[o]["name"], self.b.by_id[o]["kind"], "liquid") for o in objs)
+        containers = [s for s in owners if self.b.by_id[s]["kind"] == "container" and (poured or not placed)]
         for o in objs:
             self.attach_to_subjects(o, containers, owners)
         self.serve_on(owners, objs, placed)
@@ -617,14 +650,24 @@ class _Sentence:
                 and not self.into_water(j):
             self.main = self.main or list(self.subjects)    # "a dog playing with a toy on the carpet": both on it
             self.subjects = list(self.subjects) + [o for o in objs if o not in self.subjects]
-        elif movable and len(movable) == len(objs) and self.peek(j, "PREP", "SIDE") and not containers:
+        elif movable and len(movable) == len(objs) and self.peek(j, "PREP", "SIDE") and not containers \
+                and not self.owner_acts(j, owners, objs):
             self.main = self.main or list(self.subjects)
             self.subjects = objs
             if owners:
                 self.b.pronoun_hint = owners[0]     # "a box with a cube in it": "it" is the box
         elif objs:
             self.last_obj = objs
+            self.carried = list(objs)
         return j
+
+    def owner_acts(self, j: int, owners: list[str], objs: list[str]) -> bool:
+        """"a person with a cane and a roller bag sitting on a bench": a figure's things, then a verb of posture or
+        motion and its place: the figure is there (a dog "with a man" would be ambiguous: not read so)."""
+        by_id = self.b.by_id
+        first = self.b.prompt[self.cs[j].start:self.cs[j].end].split()[:1]
+        return bool(first) and first[0].lower().endswith("ing") and bool(owners) \
+            and all(by_id[o]["kind"] == "agent" for o in owners) and not any(by_id[o]["kind"] == "agent" for o in objs)
 
     def into_water(self, j: int) -> bool:
         """PREP NP at j names a body of water ("playing with a toy boat in a pond": the boat is in it)."""
@@ -774,6 +817,10 @@ class _Sentence:
                 and self.b.entity(self.cs[i - 1].value) in self.last_obj):
             return False
         by_id = self.b.by_id
+        if self.carried == self.last_obj and self.subjects and self.cs[i].form == "ing" \
+                and all(by_id[s]["kind"] == "agent" for s in self.subjects) \
+                and not any(by_id[o]["kind"] == "agent" for o in self.last_obj):
+            return False         # "a person with a cane and a roller bag sitting on a bench": the person sits
         placed = i > 1 and self.cs[i - 2].type == "PREP" and self.subjects and self.cs[i].form == "ing"
         return not (placed and all(by_id[o]["kind"] in ("surface", "region", "medium") for o in self.last_obj))
 
