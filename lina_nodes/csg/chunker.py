@@ -38,6 +38,7 @@ ADJECTIVE_SUFFIXES = ("ant", "ent", "ate", "ive", "ous", "ful", "ic", "al", "ibl
 PARTICLES = ("about", "up", "down", "out", "off", "away", "around")   # "a yacht tossed about"
 INTENSIFIERS = ("very", "quite", "really", "bright", "pale", "deep")
 DESCRIPTIVE_SUFFIXES = ("ful", "ous", "ish", "less", "ive")   # unknown adjectives: "graceful", "enormous"
+QUANTIFIERS = ("lots", "plenty", "loads", "tons", "dozens", "hundreds", "thousands")
 VERB_ADVERBS = ("low", "high", "far", "deep", "nearby", "overhead", "apart", "upright", "still", "alone")
 HALF_ADVERBS = ("half", "partially", "partly", "freshly", "newly", "recently", "fully")   # "a half eaten pie"
 NOUNS_LIKE_ADJECTIVES = ("fish", "dish", "motive", "hive")     # "a jellyfish", "a locomotive": nouns all the same
@@ -688,6 +689,12 @@ class Chunker:
             if fill and out and out[-1].type in ("AUX", "NEG", "NP"):
                 out.append(Chunk("FILL", fill[0], t.start, toks[i + fill[1] - 1].end))
                 i += fill[1]
+                continue
+            if w == "on" and i + 2 < n and toks[i + 1].text == "all" and toks[i + 2].text == "fours":
+                i += 3          # "the bear is on all fours": a posture, no place
+                continue
+            if w in QUANTIFIERS and i + 1 < n and toks[i + 1].text == "of":
+                i += 2          # "with lots of food on a table": the food
                 continue
             if w in VERB_ADVERBS and out and out[-1].type == "VERB" and (i + 1 >= n or self.closed(toks[i + 1].text)
                                                                      or toks[i + 1].text in kb.spatial):

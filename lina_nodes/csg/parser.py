@@ -845,6 +845,8 @@ class _Sentence:
             self.action(objs)
         else:
             self.last_obj = objs
+            if self.subjects and self.b.by_id[self.subjects[0]]["kind"] != "agent":
+                self.b.pronoun_hint = self.subjects[0]    # "the desk has two monitors on it": "it" is the desk
         return j
 
 
