@@ -325,12 +325,26 @@ class Chunker:
             elif self._modifier(np, toks, j, n) or self._describes_noun(np, toks, j, n) \
                     or self._listed_adjective(np, toks, j, n):
                 j += 1
+            elif self._more_colours(np, toks, j, n):
+                j += 1                  # "a red, blue and yellow train": one train of three colours
             elif toks[j].text == "," and self._mods(np) and j + 1 < n and not self.closed(toks[j + 1].text) \
                     and _number(toks[j + 1].text, self.kb) is None:
                 j += 1                  # "the smooth, glossy surface": the adjectives go on after the comma
             else:
                 break
         return j
+
+    def _more_colours(self, np: NP, toks: list[Tok], j: int, n: int) -> bool:
+        """After a colour, "and" / "," / another colour before more colours and the noun: "red, white and blue"."""
+        colors, w = self.kb.colors, toks[j].text
+        if not (np.color and 0 < j < n - 1 and toks[j - 1].text in colors | {"and", ","}):
+            return False
+        nxt = toks[j + 1].text
+        if w in ("and", ","):
+            return toks[j - 1].text in colors and nxt in colors
+        after = toks[j + 2].text if j + 2 < n else None
+        return w in colors and ((nxt in ("and", ",") and after in colors) or nxt in colors
+                                or (nxt.replace("-", "").isalpha() and not self.closed(nxt)))
 
     def _half_done(self, np: NP, toks: list[Tok], j: int, n: int) -> bool:
         """"half eaten", "partially buried" before a noun: the participle describes it ("half" is no fill)."""

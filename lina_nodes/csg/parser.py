@@ -229,6 +229,8 @@ def _edge_place(phrase: str) -> str | None:
     """"at / near / by the edge (corner) of X": a place on X at its border (the layout reads it); "at the bottom
     of X": on X's floor or bed (a rule reads it); else None."""
     words = phrase.lower().split()
+    if "against" in words:
+        return "against"       # "a ladder against a wall": touching it (a rule reads it)
     if "of" not in words:
         return None
     if "bottom" in words:
@@ -654,6 +656,8 @@ class _Sentence:
                 and not self.owner_acts(j, owners, objs):
             self.main = self.main or list(self.subjects)
             self.subjects = objs
+            if not self.passive:      # "a cat looking ahead with a tree behind it": the tree does not look
+                self.verb = None
             if owners:
                 self.b.pronoun_hint = owners[0]     # "a box with a cube in it": "it" is the box
         elif objs:
@@ -681,14 +685,16 @@ class _Sentence:
         piece of furniture has ("a table with beer bottles and chips") is on it; chairs and people are not."""
         by_id, kb = self.b.by_id, self.b.kb
         servers = [s for s in owners if by_id[s]["kind"] != "container"
-                   and (kb.has_trait(by_id[s]["name"], by_id[s]["kind"], "serving")
-                        or kb.has_trait(by_id[s]["name"], by_id[s]["kind"], "furniture"))]
+                   and any(kb.has_trait(by_id[s]["name"], by_id[s]["kind"], t) for t in ("serving", "furniture", "seat"))
+                   and not kb.has_trait(by_id[s]["name"], by_id[s]["kind"], "bedding")]
         if placed or not servers:
             return
         for o in objs:
             node = by_id[o]
             if node["kind"] in _EFFECT_KINDS or node["negated"] or node["kind"] in ("agent", "region", "surface") \
-                    or any(kb.has_trait(node["name"], node["kind"], t) for t in ("furniture", "seat")):
+                    or kb.has_trait(node["name"], node["kind"], "furniture") or (
+                        kb.has_trait(node["name"], node["kind"], "seat")
+                        and not kb.has_trait(node["name"], node["kind"], "bedding")):   # "a couch with pillows"
                 continue
             for s in servers:
                 serving = kb.has_trait(by_id[s]["name"], by_id[s]["kind"], "serving") and node["kind"] != "container" \
@@ -702,7 +708,7 @@ class _Sentence:
                 and self.b.entity(self.cs[i - 1].value) in self.last_obj:
             node = self.b.by_id[self.last_obj[0]]
             if node["kind"] in ("object", "container") or (   # "sitting around a poker table with chips"
-                    self.cs[i - 2].value not in ("on", "in", "inside")
+                    self.cs[i - 2].value not in ("in", "inside")
                     and self.b.kb.has_trait(node["name"], node["kind"], "furniture")):
                 return list(self.last_obj)
         return list(self.subjects)
@@ -817,10 +823,12 @@ class _Sentence:
                 and self.b.entity(self.cs[i - 1].value) in self.last_obj):
             return False
         by_id = self.b.by_id
+        kb = self.b.kb
         if self.carried == self.last_obj and self.subjects and self.cs[i].form == "ing" \
-                and all(by_id[s]["kind"] == "agent" for s in self.subjects) \
-                and not any(by_id[o]["kind"] == "agent" for o in self.last_obj):
-            return False         # "a person with a cane and a roller bag sitting on a bench": the person sits
+                and not any(by_id[o]["kind"] == "agent" for o in self.last_obj) \
+                and all(by_id[s]["kind"] == "agent" or kb.has_trait(by_id[s]["name"], by_id[s]["kind"], "seat")
+                        or kb.has_trait(by_id[s]["name"], by_id[s]["kind"], "furniture") for s in self.subjects):
+            return False         # "a person with a cane sitting on a bench", "a couch with pillows sitting in a room"
         placed = i > 1 and self.cs[i - 2].type == "PREP" and self.subjects and self.cs[i].form == "ing"
         return not (placed and all(by_id[o]["kind"] in ("surface", "region", "medium") for o in self.last_obj))
 
@@ -891,13 +899,14 @@ def parse_explicit(prompt: str, kb: Knowledge) -> _Builder:
 
 
 def _vehicles_carry_riders(b: _Builder) -> None:
-    """"the biker cruising down the road on a motorcycle": the motorcycle, not the biker, is on the road."""
+    """"the biker cruising down the road on a motorcycle", "a man riding on a surfboard on a wave": the motorcycle
+    (the board), not the rider, is on the road (the water)."""
     kb = b.kb
     rides = {}
     for e in b.edges:
         dst = b.by_id.get(e["dst"])
         if e["kind"] == "spatial" and e["relation"] == "on" and not e["negated"] and dst is not None \
-                and kb.has_trait(dst["name"], dst["kind"], "vehicle"):
+                and (kb.has_trait(dst["name"], dst["kind"], "vehicle") or kb.has_trait(dst["name"], dst["kind"], "board")):
             rides.setdefault(e["src"], e["dst"])
     if not rides:
         return

@@ -175,6 +175,7 @@ def _pairs(G: _Graph, rule: dict, where: str):
     not_verbs = _verb_set(G.kb, m.get("edge_verb_not_in")) or set()
     not_passive = _verb_set(G.kb, m.get("passive_verb_not_in")) or set()   # "painted on", not "paints on"
     places = m.get("edge_place_in")       # "at the bottom of the ocean": the edge's place attribute
+    verbs_or_none = _verb_set(G.kb, m.get("edge_verb_in_or_none"))   # no verb, or one of these
     either_way, through_effects = m.get("either_way", False), m.get("through_effects", False)
     seen = set()
     if rels == "any":
@@ -197,6 +198,8 @@ def _pairs(G: _Graph, rule: dict, where: str):
         if verbs is not None and e.attrs.get("verb") not in verbs:
             continue
         if places is not None and e.attrs.get("place") not in _one_of(places):
+            continue
+        if verbs_or_none is not None and e.attrs.get("verb") not in verbs_or_none | {None}:
             continue
         if e.attrs.get("verb") in not_verbs or (e.attrs.get("voice") == "passive" and e.attrs["verb"] in not_passive):
             continue
