@@ -58,7 +58,8 @@ SETS = {"dev": ROOT / "tests" / "data" / "csg_everyday_dev.jsonl",
         "heldout_f": ROOT / "tests" / "data" / "csg_everyday_heldout_f.jsonl",
         "heldout_g": ROOT / "tests" / "data" / "csg_everyday_heldout_g.jsonl",
         "heldout_h": ROOT / "tests" / "data" / "csg_everyday_heldout_h.jsonl",
-        "dev_conv": ROOT / "tests" / "data" / "csg_everyday_dev_conv.jsonl"}
+        "dev_conv": ROOT / "tests" / "data" / "csg_everyday_dev_conv.jsonl",
+        "dev_coco": ROOT / "tests" / "data" / "csg_everyday_dev_coco.jsonl"}
 # "a X behind a Y", "a X on the left of a Y": T2I-CompBench's templated lists; every other source is free-form
 TEMPLATE_SOURCES = ("T2I-CompBench/spatial", "T2I-CompBench/3d_spatial")
 ATTRS = ("color", "material", "pattern", "size", "count")

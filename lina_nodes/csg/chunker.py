@@ -10,7 +10,7 @@ from .knowledge import Knowledge
 TOKEN_RE = re.compile(r"[^\W_]+(?:['\u2019\-][^\W_]+)*%?|[.,;:!?()&]")
 SENTENCE_END = {".", ";", "!", "?", ":", "(", ")"}
 AUX_BE = {"is", "are", "was", "were", "be", "been", "being", "am", "gets", "get", "got"}
-AUX_DO = {"does", "do", "did"}
+AUX_DO = {"does", "do", "did", "could", "will", "would", "may", "might", "should", "must", "shall"}
 NEG = {"not", "never", "n't"}
 NEG_CONTRACTIONS = {"isn't", "aren't", "wasn't", "weren't", "doesn't", "don't", "didn't", "can't", "cannot",
                     "won't", "isnt", "doesnt", "dont", "arent", "hasn't", "haven't", "shouldn't", "couldn't"}
@@ -23,7 +23,8 @@ CLOSED_OTHER = {"there", "here", "with", "without", "of", "by", "than", "more", 
                 "neither", "nor", "toward", "towards", "up", "down", "out", "off", "away", "together",
                 "scene", "image", "picture", "photo", "photograph", "render", "showing", "shows", "show",
                 "depicting", "featuring", "and", "across", "through", "along", "past", "via",
-                "throughout", "during", "about", "like", "after", "until", "since", "instead", "outside"}
+                "throughout", "during", "about", "like", "after", "until", "since", "instead", "outside",
+                "you", "we", "i", "me", "us"}     # "you can see the trunk": the viewer is no entity
 IMPLIED_NAMES = {"reflection": "reflection", "shadow": "shadow", "splash": "splash", "ripple": "ripple",
                  "refraction": "refraction", "contact": "contact"}
 SCENE_WORDS = {"scene", "image", "picture", "photo", "photograph", "render", "illustration", "painting",
@@ -38,6 +39,7 @@ ADJECTIVE_SUFFIXES = ("ant", "ent", "ate", "ive", "ous", "ful", "ic", "al", "ibl
 PARTICLES = ("about", "up", "down", "out", "off", "away", "around")   # "a yacht tossed about"
 INTENSIFIERS = ("very", "quite", "really", "bright", "pale", "deep")
 DESCRIPTIVE_SUFFIXES = ("ful", "ous", "ish", "less", "ive")   # unknown adjectives: "graceful", "enormous"
+MODAL_NEXT = ("be", "not", "see", "barely", "only", "also", "clearly", "hardly")
 QUANTIFIERS = ("lots", "plenty", "loads", "tons", "dozens", "hundreds", "thousands")
 VERB_ADVERBS = ("low", "high", "far", "deep", "nearby", "overhead", "apart", "upright", "still", "alone")
 HALF_ADVERBS = ("half", "partially", "partly", "freshly", "newly", "recently", "fully")   # "a half eaten pie"
@@ -525,6 +527,10 @@ class Chunker:
         return bool(words) and w.endswith("ing") and len(w) > 4 and w not in self.kb.ing_nouns \
             and w not in self.kb.kind_of and not _match_phrase(toks, j, self.kb.compounds)
 
+    def _modal_can(self, toks, j, n, words, np) -> bool:
+        """"the planet Earth can be seen": "can" before "be" / "not" / "see" is a modal, not a tin."""
+        return bool(words) and toks[j].text == "can" and j + 1 < n and toks[j + 1].text in MODAL_NEXT
+
     def _adverb(self, toks, j, n, words, np) -> bool:
         """"lazily", "softly": an -ly adverb is never part of a noun."""
         w = toks[j].text
@@ -747,6 +753,11 @@ class Chunker:
                 out.append(Chunk("NEG", None, t.start, t.end))
                 i += 1
                 continue
+            if w == "can" and out and out[-1].type == "NP" and i + 1 < n and (
+                    toks[i + 1].text in MODAL_NEXT):
+                out.append(Chunk("AUX", w, t.start, t.end))     # "the planet Earth can be seen" (a can of Spam)
+                i += 1
+                continue
             if w in AUX_BE or w in AUX_DO:
                 out.append(Chunk("AUX", w, t.start, t.end))
                 i += 1
@@ -813,4 +824,4 @@ class Chunker:
 #: Tests that end the head noun at a word (``Chunker._read_head``), any one suffices.
 _HEAD_STOPS = (Chunker._closed_word, Chunker._number_after_noun, Chunker._verb_not_noun, Chunker._unknown_verb,
                Chunker._unknown_participle, Chunker._participle_after_noun, Chunker._adverb,
-               Chunker._modifier_after_noun)
+               Chunker._modifier_after_noun, Chunker._modal_can)

@@ -27,7 +27,8 @@ _EFFECT_KINDS = frozenset(IMPLIED_NAMES.values())                # reflection, s
 #: Verb list -> the relations (None: all) whose place belongs to the verb's object, not its subject.
 _OBJECT_PLACES = {"mount": ("on", "in", "inside"), "emission": None, "marking": None,   # "painting a mural on a wall"
                   "examine": None,                                                 # "examined each item on the shelf"
-                  "place_object": ("on", "onto", "into", "inside")}                # "putting a book on a shelf"
+                  "place_object": ("on", "onto", "into", "inside"),                # "putting a book on a shelf"
+                  "possess": ("on", "in", "inside")}                               # "a woman has a cat on her lap"
 _CASTER_KINDS = frozenset(("object", "agent", "container"))
 _VERB_PARTICLES = frozenset(("for", "to"))   # "reaching for an umbrella on a driveway", "talking to a referee"
 _GENDERED = {"she": "female", "her": "female", "herself": "female", "he": "male", "him": "male",
@@ -790,6 +791,13 @@ class _Sentence:
             self.last_obj = objs
         elif self.subjects:
             self.action(objs)
+            if lemma in self.b.kb.verb_lists.get("straddle", ()) and form != "part":   # "a boy riding a skateboard":
+                # on it (one riding a horse or a camel is read as the older sets read it: only the animal's contact)
+                kb = self.b.kb
+                ridden = [o for o in objs if kb.has_trait(self.b.by_id[o]["name"], self.b.by_id[o]["kind"], "board")
+                          or kb.has_trait(self.b.by_id[o]["name"], self.b.by_id[o]["kind"], "vehicle")]
+                self.link(self.subjects, ridden, "spatial", "on")
+                self.last_obj = objs
         else:
             self.set_subjects(objs)
         return j
@@ -824,6 +832,9 @@ class _Sentence:
             return False
         by_id = self.b.by_id
         kb = self.b.kb
+        if self.verb in self.b.verb_forms("held") and self.cs[i].form == "ing" and self.subjects \
+                and not any(by_id[o]["kind"] == "agent" for o in self.last_obj):
+            return False         # "a man holding a frisbee walking on a field": the man walks
         if self.carried == self.last_obj and self.subjects and self.cs[i].form == "ing" \
                 and not any(by_id[o]["kind"] == "agent" for o in self.last_obj) \
                 and all(by_id[s]["kind"] == "agent" or kb.has_trait(by_id[s]["name"], by_id[s]["kind"], "seat")
@@ -853,6 +864,7 @@ class _Sentence:
             self.action(objs)
         else:
             self.last_obj = objs
+            self.verb = rel
             if self.subjects and self.b.by_id[self.subjects[0]]["kind"] != "agent":
                 self.b.pronoun_hint = self.subjects[0]    # "the desk has two monitors on it": "it" is the desk
         return j
