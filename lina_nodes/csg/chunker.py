@@ -569,8 +569,8 @@ class Chunker:
             return sub[1]
         if w in ("full", "filled") and j + 2 < n and toks[j + 1].text in ("of", "with"):
             k = self._contents_at(np, toks, j + 2, depth)
-            if k is not None and np.fill is None:
-                np.fill = 1.0 if w == "full" else 0.8
+            if k is not None and np.fill is None and self._fills(np.contents):
+                np.fill = 1.0 if w == "full" else 0.8   # "a box full of toys" holds them: no fill level
             return j if k is None else k
         fill = self.fill_at(toks, j) if j < n else None
         if not fill:
@@ -581,6 +581,13 @@ class Chunker:
             after = self._contents_at(np, toks, k + 1, depth)
             return k if after is None else after
         return k
+
+    def _fills(self, np: NP | None) -> bool:
+        """A liquid, a medium or food fills its container; solid things only rest in it."""
+        if np is None:
+            return False
+        kb, kind = self.kb, self.kb.kind(np.name)
+        return kind == "medium" or kb.has_trait(np.name, kind, "liquid") or kb.has_trait(np.name, kind, "food")
 
     def _contents_at(self, np: NP, toks: list[Tok], k: int, depth: int) -> int | None:
         """The phrase at k is what np holds: set np.contents and np.end; return the next index (None: no phrase)."""

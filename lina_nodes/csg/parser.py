@@ -329,12 +329,17 @@ class _Sentence:
                 if relation == "filled_with":
                     self.b.edge(o, s, kind, "in", self.neg)
                     node = self.b.by_id.get(s)
-                    if node is not None and "fill" not in node["physics"]:
-                        node["physics"]["fill"] = 0.8
+                    if node is not None and "fill" not in node["physics"] and self.fills(o):
+                        node["physics"]["fill"] = 0.8   # "a bowl full of rice"; "a vase filled with flowers" holds them
                 else:
                     self.b.edge(s, o, kind, relation, self.neg, **attrs)
         self.last_obj = objs
         self.neg = False
+
+    def fills(self, oid: str) -> bool:
+        """A liquid, a medium or food fills what holds it; solid things only rest in it."""
+        node, kb = self.b.by_id[oid], self.b.kb
+        return node["kind"] == "medium" or any(kb.has_trait(node["name"], node["kind"], t) for t in ("liquid", "food"))
 
     def set_subjects(self, ids: list[str]) -> None:
         if self.subjects and self.subjects != ids:
@@ -480,7 +485,8 @@ class _Sentence:
             self.relate(rel, [obj], place=place)
             self.link(prev_objs, [obj], "spatial", rel)
             self.last_obj = [obj]
-        elif self.places_what_is_in(i, rel, prev_rel, prev_objs, prev_place):
+        elif self.places_what_is_in(i, rel, prev_rel, prev_objs, prev_place) \
+                or self.places_what_is_on(i, rel, prev_rel, prev_objs, prev_place, obj):
             self.link(prev_objs, [obj], "spatial", rel)
             self.last_obj = [obj]
         elif rel == "in" and self.b.by_id[obj]["kind"] == "region" and not self.subjects:
@@ -530,6 +536,8 @@ class _Sentence:
         """"a man with a hat on his head": a garment on one's own body (a part named with a possessive) is worn,
         not placed."""
         np, node, kb = self.cs[j - 1].value, self.b.by_id[obj], self.b.kb
+        if rel == "on" and np.det in ("his", "her", "their") and kb.has_trait(node["name"], node["kind"], "device"):
+            return True          # "a lady on her phone": using it
         return rel in ("on", "in") and np.det in ("his", "her", "its", "their") \
             and kb.has_trait(node["name"], node["kind"], "part") and bool(self.subjects) \
             and (all(kb.has_trait(self.b.by_id[s]["name"], self.b.by_id[s]["kind"], "garment") for s in self.subjects)
@@ -576,6 +584,21 @@ class _Sentence:
         kinds = ("container", "object") + (("surface",) if prev_place == "edge" else ())
         return ((prev_rel in ("in", "inside") or prev_place == "edge") and i > 0 and self.cs[i - 1].type == "NP"
                 and bool(prev_objs) and rel not in ("in", "inside") and self.b.by_id[prev_objs[0]]["kind"] in kinds)
+
+    def places_what_is_on(self, i: int, rel: str, prev_rel: str | None, prev_objs: list[str],
+                          prev_place: str | None, obj: str) -> bool:
+        """"a woman sitting on a bucket on the side of a street", "a goat on a rock on a hill": the second "on"
+        places the support (a thing, or furniture), not the subject."""
+        if not (rel == "on" and prev_rel == "on" and prev_place is None and i > 0 and self.cs[i - 1].type == "NP"
+                and prev_objs and not set(prev_objs) & set(self.subjects)):
+            return False
+        by_id, kb = self.b.by_id, self.b.kb
+        support = by_id[prev_objs[0]]
+        ground = by_id[obj]["kind"] in ("surface", "region")
+        movable = support["kind"] in ("object", "container") or kb.has_trait(support["name"], support["kind"], "furniture") \
+            or (support["kind"] == "agent" and ground)           # "a man on a horse on the beach"
+        return movable and (ground or by_id[obj]["kind"] in ("object", "container")) \
+            and not kb.has_trait(support["name"], support["kind"], "vehicle")
 
     def between(self, j: int) -> int:
         """"between A and B": A is the object, B the edge's third node."""
@@ -640,6 +663,8 @@ class _Sentence:
             return self.quantity_comparison(j)
         owners = self.with_owners(i)
         objs, j = self.group(j)
+        if self.topped(i, owners, objs):
+            return j
         placed = self.peek(j, "PREP")      # "with a peel stuck on the rim": it has its own place
         poured = all(self.b.kb.has_trait(self.b.by_id[o]["name"], self.b.by_id[o]["kind"], "liquid") for o in objs)
         containers = [s for s in owners if self.b.by_id[s]["kind"] == "container" and (poured or not placed)]
@@ -666,12 +691,29 @@ class _Sentence:
             self.carried = list(objs)
         return j
 
+    def topped(self, i: int, owners: list[str], objs: list[str]) -> bool:
+        """"a BBQ topped with sausages", "a pan topped with pizza", "a table covered with dishes": what the
+        participle spreads is on the owner, who keeps its own place."""
+        prev = self.cs[i - 1] if i > 0 else None
+        if not (prev is not None and prev.type == "VERB" and prev.form in ("part", "past") and owners and objs
+                and prev.value in self.b.kb.verb_lists.get("top_with", ())):
+            return False
+        by_id = self.b.by_id
+        for o in objs:
+            if by_id[o]["kind"] not in _EFFECT_KINDS and not by_id[o]["negated"]:
+                for s in owners:
+                    self.b.edge(o, s, "spatial", "on", verb=prev.value)
+        self.last_obj = list(owners)
+        return True
+
     def owner_acts(self, j: int, owners: list[str], objs: list[str]) -> bool:
         """"a person with a cane and a roller bag sitting on a bench": a figure's things, then a verb of posture or
         motion and its place: the figure is there (a dog "with a man" would be ambiguous: not read so)."""
         by_id = self.b.by_id
         first = self.b.prompt[self.cs[j].start:self.cs[j].end].split()[:1]
-        return bool(first) and first[0].lower().endswith("ing") and bool(owners) \
+        form = self.b.kb.verb_forms.get(first[0].lower()) if first else None
+        return bool(form) and form[1] == "ing" and form[0] in self.b.kb.verb_lists.get("owner_moves", ()) \
+            and bool(owners) \
             and all(by_id[o]["kind"] == "agent" for o in owners) and not any(by_id[o]["kind"] == "agent" for o in objs)
 
     def into_water(self, j: int) -> bool:
@@ -836,6 +878,7 @@ class _Sentence:
                 and not any(by_id[o]["kind"] == "agent" for o in self.last_obj):
             return False         # "a man holding a frisbee walking on a field": the man walks
         if self.carried == self.last_obj and self.subjects and self.cs[i].form == "ing" \
+                and self.cs[i].value in kb.verb_lists.get("owner_moves", ()) \
                 and not any(by_id[o]["kind"] == "agent" for o in self.last_obj) \
                 and all(by_id[s]["kind"] == "agent" or kb.has_trait(by_id[s]["name"], by_id[s]["kind"], "seat")
                         or kb.has_trait(by_id[s]["name"], by_id[s]["kind"], "furniture") for s in self.subjects):
@@ -927,7 +970,7 @@ def _vehicles_carry_riders(b: _Builder) -> None:
         vehicle = rides.get(e["src"])
         ground = b.by_id.get(e["dst"])
         if vehicle and e["dst"] != vehicle and e["kind"] == "spatial" and e["relation"] in ("on", "in") \
-                and not e["negated"] and ground is not None and ground["kind"] in ("surface", "region"):
+                and not e["negated"] and ground is not None and ground["kind"] in ("surface", "region", "medium"):
             key = (vehicle, e["dst"], "spatial", e["relation"])
             if key not in b.edge_keys:
                 b.edge_keys.add(key)

