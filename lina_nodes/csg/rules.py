@@ -158,6 +158,7 @@ _FILTERS = {
     "held": lambda G, n, w: G.held(n.id) == w,
     # the object of an action whose verb is in the named list ("examining a bug": acted_on "examine")
     "acted_on": lambda G, n, w: G.acted_on(n.id, w),
+    "not_acted_on": lambda G, n, w: not G.acted_on(n.id, w),    # "holding a sign on the chest": in_hand
     # a word the prompt puts before the noun ("a calm sea", "a rainy window")
     "descriptor": lambda G, n, w: bool(set(str(n.texture.get("descriptor", "")).replace(",", " ").split())
                                        & set(_one_of(w))),
