@@ -720,6 +720,10 @@ class Chunker:
             if w == "on" and i + 2 < n and toks[i + 1].text == "all" and toks[i + 2].text == "fours":
                 i += 3          # "the bear is on all fours": a posture, no place
                 continue
+            if w == "on" and i + 2 < n and toks[i + 1].text in ("one", "either", "each", "both") \
+                    and toks[i + 2].text in ("side", "sides"):
+                i += 3          # "you can see the trunk on one side": which side, no place
+                continue
             if w in QUANTIFIERS and i + 1 < n and toks[i + 1].text == "of":
                 i += 2          # "with lots of food on a table": the food
                 continue
@@ -760,7 +764,7 @@ class Chunker:
                 out.append(Chunk("NEG", None, t.start, t.end))
                 i += 1
                 continue
-            if w == "can" and out and out[-1].type == "NP" and i + 1 < n and (
+            if w == "can" and out and out[-1].type in ("NP", "OTHER") and i + 1 < n and (
                     toks[i + 1].text in MODAL_NEXT):
                 out.append(Chunk("AUX", w, t.start, t.end))     # "the planet Earth can be seen" (a can of Spam)
                 i += 1

@@ -33,6 +33,7 @@ _CASTER_KINDS = frozenset(("object", "agent", "container"))
 _VERB_PARTICLES = frozenset(("for", "to"))   # "reaching for an umbrella on a driveway", "talking to a referee"
 _GENDERED = {"she": "female", "her": "female", "herself": "female", "he": "male", "him": "male",
              "himself": "male"}
+_RIM_WORDS = frozenset(("rim", "edge", "lip", "side", "top", "handle", "bottom", "brim", "spout", "neck"))
 _SURFACE_WORDS = frozenset(("surface", "top", "ground"))   # "on the moon's surface" is on the moon
 _SLUG = re.compile(r"[^a-z0-9]+")
 
@@ -232,6 +233,8 @@ def _edge_place(phrase: str) -> str | None:
     words = phrase.lower().split()
     if "against" in words:
         return "against"       # "a ladder against a wall": touching it (a rule reads it)
+    if words[:1] == ["on"] and "side" in words and "of" in words:
+        return "side"          # "on the right side of a road": on the road at that side (a rule reads it)
     if "of" not in words:
         return None
     if "bottom" in words:
@@ -667,7 +670,9 @@ class _Sentence:
             return j
         placed = self.peek(j, "PREP")      # "with a peel stuck on the rim": it has its own place
         poured = all(self.b.kb.has_trait(self.b.by_id[o]["name"], self.b.by_id[o]["kind"], "liquid") for o in objs)
-        containers = [s for s in owners if self.b.by_id[s]["kind"] == "container" and (poured or not placed)]
+        on_part = placed and self.peek(j + 1, "NP") and (self.cs[j + 1].value.name in _RIM_WORDS
+                                                          or self.cs[j + 1].value.pronoun)
+        containers = [s for s in owners if self.b.by_id[s]["kind"] == "container" and (poured or not on_part)]
         for o in objs:
             self.attach_to_subjects(o, containers, owners)
         self.serve_on(owners, objs, placed)

@@ -126,9 +126,10 @@ class _Graph:
         return True
 
     def has_fill_or_contents(self, n: Node) -> bool:
-        """A fill level is a liquid or granular medium (water, sand), not a few solid things inside."""
+        """A fill level is a liquid or granular medium (water, sand) or food, not a few solid things inside."""
         return "fill" in n.physics or any(
-            not self.trait(self.nodes[c], "empty") and (self.nodes[c].kind == "medium" or self.trait(self.nodes[c], "liquid"))
+            not self.trait(self.nodes[c], "empty") and (self.nodes[c].kind == "medium" or self.trait(self.nodes[c], "liquid")
+                                                        or self.trait(self.nodes[c], "food"))
             for c in self.contents(n.id))
 
     def add_edge(self, src: str, dst: str, kind: str, relation: str) -> None:
