@@ -317,7 +317,8 @@ class Chunker:
 
     def _read_modifiers(self, np: NP, toks: list[Tok], j: int, n: int) -> int:
         """Adjectives and fill words before the noun ("small red", "half full"); return the next index."""
-        while j < n and not _match_phrase(toks, j, self.kb.compounds):
+        while j < n and not _match_phrase(toks, j, self.kb.compounds) \
+                and not (np.det not in SINGULAR_DETS and self._plural_compound(toks, j, n)):   # "two hot dogs"
             fill = self.fill_at(toks, j)
             if self._half_done(np, toks, j, n):
                 j += 2                  # "a half eaten sandwich", "partially eaten pizzas": a state, not a level
@@ -557,7 +558,8 @@ class Chunker:
         w = toks[j].text if j < n else None
         kind = self.kb.kind(np.name)
         if w == "of" and j + 1 < n and (kind == "container" or np.name in IMPLIED_NAMES
-                                       or self.kb.has_trait(np.name, kind, "serving")):
+                                       or self.kb.has_trait(np.name, kind, "serving")
+                                       or self.kb.has_trait(np.name, kind, "furniture")):   # "a table of bananas"
             sub = self.np_at(toks, j + 1, depth + 1)
             if sub is None:
                 return j
@@ -716,6 +718,10 @@ class Chunker:
             if fill and out and out[-1].type in ("AUX", "NEG", "NP"):
                 out.append(Chunk("FILL", fill[0], t.start, toks[i + fill[1] - 1].end))
                 i += fill[1]
+                continue
+            if w == "in" and out and out[-1].type == "NP" and i + 2 < n and toks[i + 1].text in kb.colors \
+                    and self.verb(toks[i + 2].text) is not None and toks[i + 2].text not in kb.kind_of:
+                i += 2          # "a girl in black balances on a surfboard": what she wears, no place
                 continue
             if w == "on" and i + 2 < n and toks[i + 1].text == "all" and toks[i + 2].text == "fours":
                 i += 3          # "the bear is on all fours": a posture, no place
