@@ -572,8 +572,8 @@ class _Sentence:
         if not (self.verb and i > 1 and prev_objs and self.cs[i - 1].type == "NP" and self.cs[i - 2].type == "VERB"):
             return False
         by_id, kb = self.b.by_id, self.b.kb
-        if any(kb.has_trait(by_id[o]["name"], by_id[o]["kind"], "part") for o in prev_objs):
-            return False
+        if any(kb.has_trait(by_id[o]["name"], by_id[o]["kind"], t) for o in prev_objs for t in ("part", "liquid")):
+            return False          # a part stays its owner's; "riding a wave on a surfboard": the rider is on it
         if self.verb in self.b.verb_forms("make_object") and self.cs[i].value == "on" and self.peek(i + 1, "NP"):
             place = self.cs[i + 1].value
             return kb.kind(place.name) in ("object", "container")
@@ -841,8 +841,8 @@ class _Sentence:
             if lemma in self.b.kb.verb_lists.get("straddle", ()) and form != "part":   # "a boy riding a skateboard":
                 # on it (one riding a horse or a camel is read as the older sets read it: only the animal's contact)
                 kb = self.b.kb
-                ridden = [o for o in objs if kb.has_trait(self.b.by_id[o]["name"], self.b.by_id[o]["kind"], "board")
-                          or kb.has_trait(self.b.by_id[o]["name"], self.b.by_id[o]["kind"], "vehicle")]
+                ridden = [o for o in objs if any(kb.has_trait(self.b.by_id[o]["name"], self.b.by_id[o]["kind"], t)
+                                                 for t in ("board", "vehicle", "liquid"))]   # "riding a wave"
                 self.link(self.subjects, ridden, "spatial", "on")
                 self.last_obj = objs
         else:
