@@ -200,7 +200,7 @@ def test_a_tree_in_a_field_is_only_placed():
      {"contact:chicken rice"}),                                                             # conventions: fill
     ("a cat painted on a wall", set(), {"contact:cat"}),                                   # a marking
     ("The sleek black pen wrote on the crisp white paper.", {"contact:pen"}, set()),        # active: touches
-    ("The fluffy white snow covered the hard grey pavement.", {"contact:snow"}, set()),
+    ("The fluffy white snow covered the hard grey pavement.", {"occlusion:snow"}, {"contact:snow"}),  # conventions
     ("a mirror reflecting a cat", {"reflection:cat"}, set()),
     ("the still water reflects the full moon", {"reflection:moon"}, {"ripple:moon"}),
     ("a car in the street", {"contact:car"}, set()),
