@@ -338,8 +338,13 @@ class Chunker:
         return j
 
     def _more_colours(self, np: NP, toks: list[Tok], j: int, n: int) -> bool:
-        """After a colour, "and" / "," / another colour before more colours and the noun: "red, white and blue"."""
+        """After a colour, "and" / "," / another colour before more colours and the noun: "red, white and blue";
+        after another adjective, "and" before an adjective and the noun: "a very old and rusted train"."""
         colors, w = self.kb.colors, toks[j].text
+        if w == "and" and self._mods(np) and 0 < j < n - 2 and toks[j - 1].text not in colors \
+                and self._adjective_like(toks[j + 1].text) and toks[j + 2].text.isalpha() \
+                and not self.closed(toks[j + 2].text) and toks[j + 1].text not in self.kb.kind_of:
+            return True
         if not (np.color and 0 < j < n - 1 and toks[j - 1].text in colors | {"and", ","}):
             return False
         nxt = toks[j + 1].text
@@ -390,7 +395,8 @@ class Chunker:
             known = known and any(x in kb.kind_of or x in kb.mass_nouns for x in stems)
         else:                  # -ing / -ed: before any word that is neither closed nor a verb
             known = known or (nxt.isalpha() and not self.closed(nxt) and self.verb(nxt) is None)
-        if not (known and (np.det is not None or np.count is not None or self._mods(np) or "-" in w)):
+        after_of = j > 0 and toks[j - 1].text in ("of", "with")     # "a plate full of cooked carrots"
+        if not (known and (np.det is not None or np.count is not None or self._mods(np) or "-" in w or after_of)):
             return False
         np.descriptor = np.descriptor or w
         return True
@@ -426,7 +432,8 @@ class Chunker:
             np.descriptor = w
             return True
         # "very red", "bright blue": the intensifier is read and dropped
-        return w in INTENSIFIERS and j + 1 < n and (toks[j + 1].text in kb.colors or toks[j + 1].text in kb.sizes)
+        return w in INTENSIFIERS and j + 1 < n and (toks[j + 1].text in kb.colors or toks[j + 1].text in kb.sizes
+                                                    or toks[j + 1].text in kb.states)     # "a very old train"
 
     def _read_head(self, np: NP, toks: list[Tok], i: int, j: int, n: int) -> tuple[list[str], int]:
         """Head noun words from j (a compound, or up to MAX_NOUN_WORDS nouns); set np.end.
@@ -732,6 +739,12 @@ class Chunker:
                 continue
             if w in QUANTIFIERS and i + 1 < n and toks[i + 1].text == "of":
                 i += 2          # "with lots of food on a table": the food
+                continue
+            if w == "a" and i + 2 < n and toks[i + 1].text == "lot" and toks[i + 2].text == "of":
+                i += 3          # "with a lot of trees behind them": the trees
+                continue
+            if w == "in" and i + 1 < n and toks[i + 1].text == "half":
+                i += 2          # "a pastry torn in half": how, no place
                 continue
             if w in VERB_ADVERBS and out and out[-1].type == "VERB" and (i + 1 >= n or self.closed(toks[i + 1].text)
                                                                      or toks[i + 1].text in kb.spatial):

@@ -64,6 +64,13 @@ class _Builder:
     # -- entities --------------------------------------------------------------------------
     def entity(self, np: NP) -> str | None:
         if np.pronoun:
+            word = self.prompt[np.start:np.end].lower()
+            if word in ("them", "they", "themselves") and self.pronoun_hint \
+                    and self.by_id.get(self.pronoun_hint, {}).get("count", 1) == 1:
+                many = [n["id"] for n in reversed(self.nodes) if n["count"] > 1 and n["explicit"] and not n["negated"]
+                        and n["kind"] in _CASTER_KINDS and n["id"] not in self.cur_subjects]
+                if many:       # "elephants in an area with trees behind them": the elephants
+                    return many[0]
             if self.pronoun_hint:
                 return self.pronoun_hint
             gender = _GENDERED.get(self.prompt[np.start:np.end].lower())
@@ -273,6 +280,7 @@ class _Sentence:
         self.prev_place: str | None = None
         self.looked_at: list[str] = []     # the objects of "looks at" just read
         self.carried: list[str] = []       # what a "with" group just gave the subjects ("a person with a cane")
+        self.worn = False                  # a garment after "in" was just read
 
     def run(self) -> None:
         i = 0
@@ -411,6 +419,13 @@ class _Sentence:
 
     def noun_group(self, i: int) -> int:
         """NP ("and" NP)*: the objects of the verb just read, else the new subjects."""
+        if self.worn and i > 0 and self.cs[i - 1].type == "CONJ" and self.subjects:
+            np = self.cs[i].value
+            if self.b.kb.has_trait(np.name, self.b.kb.kind(np.name), "garment"):
+                worn, j = self.np_id(i)        # "in a dress and shirt": worn as well
+                self.link(self.subjects, [worn], "action", "wears")
+                return j
+        self.worn = False
         ids, j = self.group(i)
         if i > 0 and self.cs[i - 1].type == "OF" and self.subjects:
             return j      # "the hull of a boat": a part of what was just named, not a new subject
@@ -448,7 +463,8 @@ class _Sentence:
             self.looked_at = list(objs)     # "looking at a squirrel on a fence": the next place is the squirrel's
             return j
         if rel == "on" and self.verb and i > 0 and self.cs[i - 1].type == "VERB" and not self.passive \
-                and (self.verb in self.b.verb_forms("particle_on") or self.agent_marks()) and self.peek(j, "NP"):
+                and (self.verb in self.b.verb_forms("particle_on") or self.agent_marks()) and self.peek(j, "NP") \
+                and self.b.kb.kind(self.cs[j].value.name) not in ("surface", "region"):   # "waiting on a platform"
             objs, j = self.group(j)     # "working on a project", "chewing on a bone": what the verb acts on
             self.action(objs)
             return j
@@ -533,6 +549,7 @@ class _Sentence:
             return False
         self.link(self.subjects, [obj], "action", "wears")
         self.last_obj = list(self.subjects)
+        self.worn = True      # "a girl in a dress and shirt": the next garment after "and" is worn too
         return True
 
     def on_own_body(self, j: int, rel: str, obj: str) -> bool:
@@ -669,13 +686,14 @@ class _Sentence:
         if self.topped(i, owners, objs):
             return j
         placed = self.peek(j, "PREP")      # "with a peel stuck on the rim": it has its own place
+        own_place = placed and self.cs[j].value in ("on", "in", "inside", "onto", "into")
         poured = all(self.b.kb.has_trait(self.b.by_id[o]["name"], self.b.by_id[o]["kind"], "liquid") for o in objs)
         on_part = placed and self.peek(j + 1, "NP") and (self.cs[j + 1].value.name in _RIM_WORDS
                                                           or self.cs[j + 1].value.pronoun)
         containers = [s for s in owners if self.b.by_id[s]["kind"] == "container" and (poured or not on_part)]
         for o in objs:
             self.attach_to_subjects(o, containers, owners)
-        self.serve_on(owners, objs, placed)
+        self.serve_on(owners, objs, own_place)   # "a plate with toast and eggs next to some coffee": on it
         by_id = self.b.by_id
         movable = [o for o in objs if not by_id[o]["negated"] and by_id[o]["kind"] not in _EFFECT_KINDS]
         if movable and len(movable) == len(objs) and self.peek(j, "PREP", "SIDE") and not containers \
@@ -684,9 +702,11 @@ class _Sentence:
             self.main = self.main or list(self.subjects)    # "a dog playing with a toy on the carpet": both on it
             self.subjects = list(self.subjects) + [o for o in objs if o not in self.subjects]
         elif movable and len(movable) == len(objs) and self.peek(j, "PREP", "SIDE") and not containers \
-                and not self.owner_acts(j, owners, objs):
+                and not self.owner_acts(j, owners, objs) and not (placed and not own_place and self.serves(owners)):
             self.main = self.main or list(self.subjects)
             self.subjects = objs
+            self.b.cur_subjects = list(objs)
+            self.prev_rel = None      # "in an area with trees behind them": the trees' place, not the area's
             if not self.passive:      # "a cat looking ahead with a tree behind it": the tree does not look
                 self.verb = None
             if owners:
@@ -707,9 +727,14 @@ class _Sentence:
         for o in objs:
             if by_id[o]["kind"] not in _EFFECT_KINDS and not by_id[o]["negated"]:
                 for s in owners:
-                    self.b.edge(o, s, "spatial", "on", verb=prev.value)
+                    self.b.edge(o, s, "spatial", "on", verb=third_person(prev.value))
         self.last_obj = list(owners)
         return True
+
+    def serves(self, owners: list[str]) -> bool:
+        """An owner is a serving holder ("a plate with toast and eggs next to some coffee": the plate is there)."""
+        by_id, kb = self.b.by_id, self.b.kb
+        return any(kb.has_trait(by_id[o]["name"], by_id[o]["kind"], "serving") for o in owners)
 
     def owner_acts(self, j: int, owners: list[str], objs: list[str]) -> bool:
         """"a person with a cane and a roller bag sitting on a bench": a figure's things, then a verb of posture or
@@ -740,6 +765,7 @@ class _Sentence:
         for o in objs:
             node = by_id[o]
             if node["kind"] in _EFFECT_KINDS or node["negated"] or node["kind"] in ("agent", "region", "surface") \
+                    or kb.has_trait(node["name"], node["kind"], "part") \
                     or kb.has_trait(node["name"], node["kind"], "furniture") or (
                         kb.has_trait(node["name"], node["kind"], "seat")
                         and not kb.has_trait(node["name"], node["kind"], "bedding")):   # "a couch with pillows"
