@@ -661,6 +661,9 @@ class Chunker:
             return False
         if nxt in ("of", "full", "filled") or self.fill_at(toks, j + 1):
             return True
+        if nxt == "and" and j + 3 < n and self._adjective_like(toks[j + 2].text) and toks[j + 3].text.isalpha() \
+                and not self.closed(toks[j + 3].text) and toks[j + 2].text not in self.kb.kind_of:
+            return False                                  # "a very old and rusted train": two adjectives
         v = self.verb(nxt)
         if v is not None and v[1] == "base" and j > 0 and (toks[j - 1].text in self.kb.determiners
                                                            or self.is_modifier(toks[j - 1].text)):

@@ -864,11 +864,12 @@ class _Sentence:
             self.last_obj = objs
         elif self.subjects:
             self.action(objs)
-            if lemma in self.b.kb.verb_lists.get("straddle", ()) and form != "part":   # "a boy riding a skateboard":
-                # on it (one riding a horse or a camel is read as the older sets read it: only the animal's contact)
+            if lemma in self.b.kb.verb_lists.get("straddle", ()) and form != "part":   # "a boy riding a skateboard",
+                # "a man riding a horse": on it (the older hand sets gave only the horse a contact)
                 kb = self.b.kb
-                ridden = [o for o in objs if any(kb.has_trait(self.b.by_id[o]["name"], self.b.by_id[o]["kind"], t)
-                                                 for t in ("board", "vehicle", "liquid"))]   # "riding a wave"
+                ridden = [o for o in objs if self.b.by_id[o]["kind"] == "agent" or any(
+                    kb.has_trait(self.b.by_id[o]["name"], self.b.by_id[o]["kind"], t)
+                    for t in ("board", "vehicle", "liquid"))]    # "riding a horse", "riding a wave"
                 self.link(self.subjects, ridden, "spatial", "on")
                 self.last_obj = objs
         else:
