@@ -10,6 +10,7 @@ import re
 from pathlib import Path
 
 from ..errors import CSGError
+from .attachment import _RIM_WORDS, Attachment, _its_border
 from .chunker import IMPLIED_NAMES, NP, Chunk, Chunker
 from .knowledge import Knowledge, load_knowledge, third_person
 from .model import CSG, SPATIAL_RELATIONS, Edge, Node
@@ -21,19 +22,13 @@ MAX_NODES = 256
 MAX_EDGES = 1024
 AT_VERBS = {"look", "stare", "point", "bark", "smile", "growl", "hiss", "shout", "aim", "peck", "glare", "wave",
             "throw", "laugh", "sniff", "poke", "shoot"}
-_SIDE_BY_SIDE = frozenset({"next_to", "left_of", "right_of", "close_to"})   # what shares a support
 _AT_VERB_FORMS = frozenset(third_person(v) for v in AT_VERBS)   # "looks at X" is an action, not a place
 _EFFECT_KINDS = frozenset(IMPLIED_NAMES.values())                # reflection, shadow...: owned, not placed
 #: Verb list -> the relations (None: all) whose place belongs to the verb's object, not its subject.
-_OBJECT_PLACES = {"mount": ("on", "in", "inside"), "emission": None, "marking": None,   # "painting a mural on a wall"
-                  "examine": None,                                                 # "examined each item on the shelf"
-                  "place_object": ("on", "onto", "into", "inside"),                # "putting a book on a shelf"
-                  "possess": ("on", "in", "inside")}                               # "a woman has a cat on her lap"
 _CASTER_KINDS = frozenset(("object", "agent", "container"))
 _VERB_PARTICLES = frozenset(("for", "to"))   # "reaching for an umbrella on a driveway", "talking to a referee"
 _GENDERED = {"she": "female", "her": "female", "herself": "female", "he": "male", "him": "male",
              "himself": "male"}
-_RIM_WORDS = frozenset(("rim", "edge", "lip", "side", "top", "handle", "bottom", "brim", "spout", "neck"))
 _SURFACE_WORDS = frozenset(("surface", "top", "ground"))   # "on the moon's surface" is on the moon
 _SLUG = re.compile(r"[^a-z0-9]+")
 
@@ -226,14 +221,6 @@ _PREDICATE_KEYS = (("colors", "texture", "color"), ("materials", "texture", "mat
                    ("patterns", "texture", "pattern"), ("sizes", "physics", "size"), ("states", "physics", "state"))
 
 
-_BORDER_WORDS = ("edge", "corner")
-
-
-def _its_border(np) -> bool:
-    """"its edge", "their corner": a possessive border word with no colour or count of its own."""
-    return np.name in _BORDER_WORDS and np.det in ("its", "their") and not np.color and np.count in (None, 1)
-
-
 def _edge_place(phrase: str) -> str | None:
     """"at / near / by the edge (corner) of X": a place on X at its border (the layout reads it); "at the bottom
     of X": on X's floor or bed (a rule reads it); else None."""
@@ -258,7 +245,7 @@ def _predicate_attribute(kb: Knowledge, word: str) -> tuple[str, str, str] | Non
     return None
 
 
-class _Sentence:
+class _Sentence(Attachment):
     """Interpret one sentence's chunks.
 
     ``run`` hands each chunk to the step ``_STEPS`` names for its type; a step reads the chunk (and
@@ -346,11 +333,6 @@ class _Sentence:
                     self.b.edge(s, o, kind, relation, self.neg, **attrs)
         self.last_obj = objs
         self.neg = False
-
-    def fills(self, oid: str) -> bool:
-        """A liquid, a medium or food fills what holds it; solid things only rest in it."""
-        node, kb = self.b.by_id[oid], self.b.kb
-        return node["kind"] == "medium" or any(kb.has_trait(node["name"], node["kind"], t) for t in ("liquid", "food"))
 
     def set_subjects(self, ids: list[str]) -> None:
         if self.subjects and self.subjects != ids:
@@ -516,110 +498,6 @@ class _Sentence:
             self.relate(rel, [obj] + more, place=place)
         return j
 
-    def agent_marks(self) -> bool:
-        """"a woman writing on a notepad": a figure that writes or draws on something acts on it (a pen that
-        writes on paper touches it)."""
-        return self.verb in self.b.verb_forms("marking") and bool(self.subjects) \
-            and all(self.b.by_id[s]["kind"] == "agent" for s in self.subjects)
-
-    def coordinated_places(self, j: int) -> tuple[list[str], int]:
-        """"the snowman stood on the icy lawn and the wet pavement.": after a verb, "and" NP closing the sentence
-        is a second place of the same relation, not a new subject."""
-        if not (self.verb and self.subjects and self.peek(j, "CONJ") and self.cs[j].value == "and"
-                and self.peek(j + 1, "NP") and j + 2 >= len(self.cs)):
-            return [], j
-        obj, k = self.np_id(j + 1)
-        return ([obj], k) if obj and obj not in self.subjects else ([], j)
-
-    def placed_subjects(self, rel: str) -> list[str]:
-        """The subjects a place applies to: "a bird and its reflection in a fountain" puts the reflection, not
-        the bird, in the fountain (an effect named with its owner takes the owner's place)."""
-        by_id = self.b.by_id
-        owners = {by_id[s]["physics"].get("of") for s in self.subjects
-                  if s in by_id and by_id[s]["kind"] in _EFFECT_KINDS}
-        if rel not in ("in", "inside", "on") or not owners & set(self.subjects):
-            return self.subjects
-        return [s for s in self.subjects if s not in owners]
-
-    def wears(self, rel: str, obj: str) -> bool:
-        """"a frog in a leather jacket ... standing on a boulder": a garment after "in" is worn (an action edge);
-        the wearer stays the subject and the last object, so what follows places the wearer, not the garment."""
-        node = self.b.by_id[obj]
-        if rel != "in" or not self.subjects or not self.b.kb.has_trait(node["name"], node["kind"], "garment"):
-            return False
-        self.link(self.subjects, [obj], "action", "wears")
-        self.last_obj = list(self.subjects)
-        self.worn = True      # "a girl in a dress and shirt": the next garment after "and" is worn too
-        return True
-
-    def on_own_body(self, j: int, rel: str, obj: str) -> bool:
-        """"a man with a hat on his head": a garment on one's own body (a part named with a possessive) is worn,
-        not placed."""
-        np, node, kb = self.cs[j - 1].value, self.b.by_id[obj], self.b.kb
-        if rel == "on" and np.det in ("his", "her", "their") and kb.has_trait(node["name"], node["kind"], "device"):
-            return True          # "a lady on her phone": using it
-        return rel in ("on", "in") and np.det in ("his", "her", "its", "their") \
-            and kb.has_trait(node["name"], node["kind"], "part") and bool(self.subjects) \
-            and (all(kb.has_trait(self.b.by_id[s]["name"], self.b.by_id[s]["kind"], "garment") for s in self.subjects)
-                 or (self.verb is not None and self.verb in self.b.verb_forms("held")))   # "wearing a hat on its head"
-
-    def owner_of_its_edge(self, j: int) -> str | None:
-        """For "its edge" / "its corner" (a possessive, no colour or count of its own): the entity "its" names,
-        the owner of the "with" group being read (else the previous subject); None otherwise."""
-        np = self.cs[j].value
-        if not _its_border(np):
-            return None
-        owners = [o for o in (self.main or self.b.prev_subjects or []) if o not in self.subjects]
-        if not owners:     # "a mirror with a cone standing at its edge": the latest other entity named
-            owners = [n["id"] for n in reversed(self.b.nodes) if n["id"] not in self.subjects and n["explicit"]
-                      and not n["negated"] and n["kind"] in ("surface", "region", "container", "object")]
-        return owners[0] if owners else None
-
-    def shares_the_support(self, i: int, rel: str, prev_rel: str | None, prev_objs: list[str]) -> bool:
-        """SUBJ beside / left of / right of NP on Z: Z supports the subject and the NP alike."""
-        return rel == "on" and prev_rel in _SIDE_BY_SIDE and i > 0 and self.cs[i - 1].type == "NP" \
-            and bool(prev_objs) and bool(self.subjects) and not set(prev_objs) & set(self.subjects) \
-            and all(self.b.by_id[o]["kind"] in ("object", "agent", "container") for o in prev_objs)
-
-    def places_the_mount(self, i: int, prev_objs: list[str]) -> bool:
-        """VERB NP PREP: the place is the object's when the verb says so (_OBJECT_PLACES): "a man riding a
-        camel on the beach", "a candle lights a cube on a table"; what a figure makes is on the object it makes
-        it on ("a spider spinning a web on a window"), while the figure stays where it works ("knitting a sweater
-        on the porch"). A part stays its owner's ("putting their hands on a basketball")."""
-        if not (self.verb and i > 1 and prev_objs and self.cs[i - 1].type == "NP" and self.cs[i - 2].type == "VERB"):
-            return False
-        by_id, kb = self.b.by_id, self.b.kb
-        if any(kb.has_trait(by_id[o]["name"], by_id[o]["kind"], t) for o in prev_objs for t in ("part", "liquid")):
-            return False          # a part stays its owner's; "riding a wave on a surfboard": the rider is on it
-        if self.verb in self.b.verb_forms("make_object") and self.cs[i].value == "on" and self.peek(i + 1, "NP"):
-            place = self.cs[i + 1].value
-            return kb.kind(place.name) in ("object", "container")
-        return any(self.verb in self.b.verb_forms(name) and (rels is None or self.cs[i].value in rels)
-                   for name, rels in _OBJECT_PLACES.items())
-
-    def places_what_is_in(self, i: int, rel: str, prev_rel: str | None, prev_objs: list[str],
-                          prev_place: str | None = None) -> bool:
-        """"a coin in a jar on the table", "a cube at the edge of a mirror on the floor": the place after "in X" or
-        "at the edge of X" is X's place, not the coin's / the cube's."""
-        kinds = ("container", "object") + (("surface",) if prev_place == "edge" else ())
-        return ((prev_rel in ("in", "inside") or prev_place == "edge") and i > 0 and self.cs[i - 1].type == "NP"
-                and bool(prev_objs) and rel not in ("in", "inside") and self.b.by_id[prev_objs[0]]["kind"] in kinds)
-
-    def places_what_is_on(self, i: int, rel: str, prev_rel: str | None, prev_objs: list[str],
-                          prev_place: str | None, obj: str) -> bool:
-        """"a woman sitting on a bucket on the side of a street", "a goat on a rock on a hill": the second "on"
-        places the support (a thing, or furniture), not the subject."""
-        if not (rel == "on" and prev_rel == "on" and prev_place is None and i > 0 and self.cs[i - 1].type == "NP"
-                and prev_objs and not set(prev_objs) & set(self.subjects)):
-            return False
-        by_id, kb = self.b.by_id, self.b.kb
-        support = by_id[prev_objs[0]]
-        ground = by_id[obj]["kind"] in ("surface", "region")
-        movable = support["kind"] in ("object", "container") or kb.has_trait(support["name"], support["kind"], "furniture") \
-            or (support["kind"] == "agent" and ground)           # "a man on a horse on the beach"
-        return movable and (ground or by_id[obj]["kind"] in ("object", "container")) \
-            and not kb.has_trait(support["name"], support["kind"], "vehicle")
-
     def between(self, j: int) -> int:
         """"between A and B": A is the object, B the edge's third node."""
         a, j = self.np_id(j)
@@ -716,86 +594,6 @@ class _Sentence:
             self.carried = list(objs)
         return j
 
-    def topped(self, i: int, owners: list[str], objs: list[str]) -> bool:
-        """"a BBQ topped with sausages", "a pan topped with pizza", "a table covered with dishes": what the
-        participle spreads is on the owner, who keeps its own place."""
-        prev = self.cs[i - 1] if i > 0 else None
-        if not (prev is not None and prev.type == "VERB" and prev.form in ("part", "past") and owners and objs
-                and prev.value in self.b.kb.verb_lists.get("top_with", ())):
-            return False
-        by_id = self.b.by_id
-        for o in objs:
-            if by_id[o]["kind"] not in _EFFECT_KINDS and not by_id[o]["negated"]:
-                for s in owners:
-                    self.b.edge(o, s, "spatial", "on", verb=third_person(prev.value))
-        self.last_obj = list(owners)
-        return True
-
-    def serves(self, owners: list[str]) -> bool:
-        """An owner is a serving holder ("a plate with toast and eggs next to some coffee": the plate is there)."""
-        by_id, kb = self.b.by_id, self.b.kb
-        return any(kb.has_trait(by_id[o]["name"], by_id[o]["kind"], "serving") for o in owners)
-
-    def owner_acts(self, j: int, owners: list[str], objs: list[str]) -> bool:
-        """"a person with a cane and a roller bag sitting on a bench": a figure's things, then a verb of posture or
-        motion and its place: the figure is there (a dog "with a man" would be ambiguous: not read so)."""
-        by_id = self.b.by_id
-        first = self.b.prompt[self.cs[j].start:self.cs[j].end].split()[:1]
-        form = self.b.kb.verb_forms.get(first[0].lower()) if first else None
-        return bool(form) and form[1] == "ing" and form[0] in self.b.kb.verb_lists.get("owner_moves", ()) \
-            and bool(owners) \
-            and all(by_id[o]["kind"] == "agent" for o in owners) and not any(by_id[o]["kind"] == "agent" for o in objs)
-
-    def into_water(self, j: int) -> bool:
-        """PREP NP at j names a body of water ("playing with a toy boat in a pond": the boat is in it)."""
-        if not (self.peek(j, "PREP") and self.peek(j + 1, "NP")):
-            return False
-        np = self.cs[j + 1].value
-        return self.b.kb.has_trait(np.name, self.b.kb.kind(np.name), "liquid")
-
-    def serve_on(self, owners: list[str], objs: list[str], placed: bool) -> None:
-        """"a plate with rice", "a tray with cups": what a serving holder (plate, tray...) has fills it; what a
-        piece of furniture has ("a table with beer bottles and chips") is on it; chairs and people are not."""
-        by_id, kb = self.b.by_id, self.b.kb
-        servers = [s for s in owners if by_id[s]["kind"] != "container"
-                   and any(kb.has_trait(by_id[s]["name"], by_id[s]["kind"], t) for t in ("serving", "furniture", "seat"))
-                   and not kb.has_trait(by_id[s]["name"], by_id[s]["kind"], "bedding")]
-        if placed or not servers:
-            return
-        for o in objs:
-            node = by_id[o]
-            if node["kind"] in _EFFECT_KINDS or node["negated"] or node["kind"] in ("agent", "region", "surface") \
-                    or kb.has_trait(node["name"], node["kind"], "part") \
-                    or kb.has_trait(node["name"], node["kind"], "furniture") or (
-                        kb.has_trait(node["name"], node["kind"], "seat")
-                        and not kb.has_trait(node["name"], node["kind"], "bedding")):   # "a couch with pillows"
-                continue
-            for s in servers:
-                serving = kb.has_trait(by_id[s]["name"], by_id[s]["kind"], "serving") and node["kind"] != "container" \
-                    and not kb.has_trait(node["name"], node["kind"], "utensil")     # "a plate with a fork": on it
-                self.b.edge(o, s, "spatial", "in" if serving else "on")
-
-    def with_owners(self, i: int) -> list[str]:
-        """Whose "with" phrase this is: the object just named after a place ("next to a plate with toast"),
-        else the subjects."""
-        if i > 1 and self.cs[i - 1].type == "NP" and self.cs[i - 2].type == "PREP" and self.last_obj \
-                and self.b.entity(self.cs[i - 1].value) in self.last_obj:
-            node = self.b.by_id[self.last_obj[0]]
-            if node["kind"] in ("object", "container") or (   # "sitting around a poker table with chips"
-                    self.cs[i - 2].value not in ("in", "inside")
-                    and self.b.kb.has_trait(node["name"], node["kind"], "furniture")):
-                return list(self.last_obj)
-        return list(self.subjects)
-
-    def attach_to_subjects(self, oid: str, containers: list[str], owners: list[str] | None = None) -> None:
-        """An effect ("with its shadow") gets the first subject as owner; a thing goes into the containers."""
-        node = self.b.by_id[oid]
-        if node["kind"] in _EFFECT_KINDS and self.subjects and "of" not in node["physics"]:
-            node["physics"]["of"] = self.subjects[0]
-        elif containers and node["kind"] != "container":
-            for c in containers:
-                self.b.edge(oid, c, "spatial", "in")
-
     def negate_without_phrase(self, i: int) -> int:
         """WITHOUT NP (("and" | ",") NP)*: negated entities; "without a shadow" is the subject's."""
         b, j = self.b, i + 1
@@ -875,48 +673,6 @@ class _Sentence:
         else:
             self.set_subjects(objs)
         return j
-
-    def bears_weight(self, lemma: str, j: int) -> bool:
-        """A seat or a piece of furniture that holds up, cradles or welcomes what follows ("the sturdy table held
-        up the books", "the armchair embraced the tired body and the hard floor")."""
-        by_id, kb = self.b.by_id, self.b.kb
-        up = self.peek(j, "OTHER") and self.cs[j].value == "up"
-        return self.peek(j + up, "NP") and lemma in kb.verb_lists.get("bear_weight", ()) and bool(self.subjects) and all(
-            kb.has_trait(by_id[s]["name"], by_id[s]["kind"], "seat")
-            or kb.has_trait(by_id[s]["name"], by_id[s]["kind"], "furniture") for s in self.subjects)
-
-    def bear(self, objs: list[str]) -> None:
-        """What a seat or furniture bears rests on it; the floor or ground named with it bears the seat."""
-        by_id, kb = self.b.by_id, self.b.kb
-        for o in objs:
-            node = by_id[o]
-            ground = (node["kind"] in ("surface", "region") and not kb.has_trait(node["name"], node["kind"], "furniture")) \
-                or kb.has_trait(node["name"], node["kind"], "seat")      # "the pillow cradled the head and the mattress"
-            if ground:
-                self.link(self.subjects, [o], "spatial", "on", verb=self.verb)
-            else:
-                self.link([o], self.subjects, "spatial", "on", verb=self.verb)
-        self.last_obj = objs
-
-    def follows_last_object(self, i: int) -> bool:
-        """The chunk before i is the noun phrase just read as an object (a reduced relative follows); not a
-        place the subject was just put ("sits on the curb writing on a notepad": the woman writes)."""
-        if not (i > 0 and self.cs[i - 1].type == "NP" and bool(self.last_obj)
-                and self.b.entity(self.cs[i - 1].value) in self.last_obj):
-            return False
-        by_id = self.b.by_id
-        kb = self.b.kb
-        if self.verb in self.b.verb_forms("held") and self.cs[i].form == "ing" and self.subjects \
-                and not any(by_id[o]["kind"] == "agent" for o in self.last_obj):
-            return False         # "a man holding a frisbee walking on a field": the man walks
-        if self.carried == self.last_obj and self.subjects and self.cs[i].form == "ing" \
-                and self.cs[i].value in kb.verb_lists.get("owner_moves", ()) \
-                and not any(by_id[o]["kind"] == "agent" for o in self.last_obj) \
-                and all(by_id[s]["kind"] == "agent" or kb.has_trait(by_id[s]["name"], by_id[s]["kind"], "seat")
-                        or kb.has_trait(by_id[s]["name"], by_id[s]["kind"], "furniture") for s in self.subjects):
-            return False         # "a person with a cane sitting on a bench", "a couch with pillows sitting in a room"
-        placed = i > 1 and self.cs[i - 2].type == "PREP" and self.subjects and self.cs[i].form == "ing"
-        return not (placed and all(by_id[o]["kind"] in ("surface", "region", "medium") for o in self.last_obj))
 
     def passive_agents(self, j: int, rel: str) -> int:
         """NP... after "by": "a mouse eaten by a snake" -> snake eats mouse."""
