@@ -9,6 +9,7 @@ from .knowledge import third_person
 
 _EFFECT_KINDS = frozenset(IMPLIED_NAMES.values())                # reflection, shadow...: owned, not placed
 _SIDE_BY_SIDE = frozenset({"next_to", "left_of", "right_of", "close_to"})   # what shares a support
+#: Verb list -> the relations (None: all) whose place belongs to the verb's object, not its subject.
 _OBJECT_PLACES = {"mount": ("on", "in", "inside"), "emission": None, "marking": None,   # "painting a mural on a wall"
                   "examine": None,                                                 # "examined each item on the shelf"
                   "place_object": ("on", "onto", "into", "inside"),                # "putting a book on a shelf"
@@ -27,8 +28,8 @@ class Attachment:
 
     def fills(self, oid: str) -> bool:
         """A liquid, a medium or food fills what holds it; solid things only rest in it."""
-        node, kb = self.b.by_id[oid], self.b.kb
-        return node["kind"] == "medium" or any(kb.has_trait(node["name"], node["kind"], t) for t in ("liquid", "food"))
+        node = self.b.by_id[oid]
+        return self.b.kb.fills(node["name"], node["kind"])
 
     def agent_marks(self) -> bool:
         """"a woman writing on a notepad": a figure that writes or draws on something acts on it (a pen that
@@ -58,8 +59,7 @@ class Attachment:
     def wears(self, rel: str, obj: str) -> bool:
         """"a frog in a leather jacket ... standing on a boulder": a garment after "in" is worn (an action edge);
         the wearer stays the subject and the last object, so what follows places the wearer, not the garment."""
-        node = self.b.by_id[obj]
-        if rel != "in" or not self.subjects or not self.b.kb.has_trait(node["name"], node["kind"], "garment"):
+        if rel != "in" or not self.subjects or not self.b.has(obj, "garment"):
             return False
         self.link(self.subjects, [obj], "action", "wears")
         self.last_obj = list(self.subjects)
@@ -69,12 +69,12 @@ class Attachment:
     def on_own_body(self, j: int, rel: str, obj: str) -> bool:
         """"a man with a hat on his head": a garment on one's own body (a part named with a possessive) is worn,
         not placed."""
-        np, node, kb = self.cs[j - 1].value, self.b.by_id[obj], self.b.kb
-        if rel == "on" and np.det in ("his", "her", "their") and kb.has_trait(node["name"], node["kind"], "device"):
+        np, has = self.cs[j - 1].value, self.b.has
+        if rel == "on" and np.det in ("his", "her", "their") and has(obj, "device"):
             return True          # "a lady on her phone": using it
         return rel in ("on", "in") and np.det in ("his", "her", "its", "their") \
-            and kb.has_trait(node["name"], node["kind"], "part") and bool(self.subjects) \
-            and (all(kb.has_trait(self.b.by_id[s]["name"], self.b.by_id[s]["kind"], "garment") for s in self.subjects)
+            and has(obj, "part") and bool(self.subjects) \
+            and (all(has(s, "garment") for s in self.subjects)
                  or (self.verb is not None and self.verb in self.b.verb_forms("held")))   # "wearing a hat on its head"
 
     def owner_of_its_edge(self, j: int) -> str | None:
@@ -102,8 +102,8 @@ class Attachment:
         on the porch"). A part stays its owner's ("putting their hands on a basketball")."""
         if not (self.verb and i > 1 and prev_objs and self.cs[i - 1].type == "NP" and self.cs[i - 2].type == "VERB"):
             return False
-        by_id, kb = self.b.by_id, self.b.kb
-        if any(kb.has_trait(by_id[o]["name"], by_id[o]["kind"], t) for o in prev_objs for t in ("part", "liquid")):
+        kb = self.b.kb
+        if any(self.b.has(o, "part", "liquid") for o in prev_objs):
             return False          # a part stays its owner's; "riding a wave on a surfboard": the rider is on it
         if self.verb in self.b.verb_forms("make_object") and self.cs[i].value == "on" and self.peek(i + 1, "NP"):
             place = self.cs[i + 1].value
@@ -126,13 +126,13 @@ class Attachment:
         if not (rel == "on" and prev_rel == "on" and prev_place is None and i > 0 and self.cs[i - 1].type == "NP"
                 and prev_objs and not set(prev_objs) & set(self.subjects)):
             return False
-        by_id, kb = self.b.by_id, self.b.kb
+        by_id = self.b.by_id
         support = by_id[prev_objs[0]]
         ground = by_id[obj]["kind"] in ("surface", "region")
-        movable = support["kind"] in ("object", "container") or kb.has_trait(support["name"], support["kind"], "furniture") \
+        movable = support["kind"] in ("object", "container") or self.b.has(prev_objs[0], "furniture") \
             or (support["kind"] == "agent" and ground)           # "a man on a horse on the beach"
         return movable and (ground or by_id[obj]["kind"] in ("object", "container")) \
-            and not kb.has_trait(support["name"], support["kind"], "vehicle")
+            and not self.b.has(prev_objs[0], "vehicle")
 
     def topped(self, i: int, owners: list[str], objs: list[str]) -> bool:
         """"a BBQ topped with sausages", "a pan topped with pizza", "a table covered with dishes": what the
@@ -151,8 +151,7 @@ class Attachment:
 
     def serves(self, owners: list[str]) -> bool:
         """An owner is a serving holder ("a plate with toast and eggs next to some coffee": the plate is there)."""
-        by_id, kb = self.b.by_id, self.b.kb
-        return any(kb.has_trait(by_id[o]["name"], by_id[o]["kind"], "serving") for o in owners)
+        return any(self.b.has(o, "serving") for o in owners)
 
     def owner_acts(self, j: int, owners: list[str], objs: list[str]) -> bool:
         """"a person with a cane and a roller bag sitting on a bench": a figure's things, then a verb of posture or
@@ -174,24 +173,18 @@ class Attachment:
     def serve_on(self, owners: list[str], objs: list[str], placed: bool) -> None:
         """"a plate with rice", "a tray with cups": what a serving holder (plate, tray...) has fills it; what a
         piece of furniture has ("a table with beer bottles and chips") is on it; chairs and people are not."""
-        by_id, kb = self.b.by_id, self.b.kb
-        servers = [s for s in owners if by_id[s]["kind"] != "container"
-                   and any(kb.has_trait(by_id[s]["name"], by_id[s]["kind"], t) for t in ("serving", "furniture", "seat"))
-                   and not kb.has_trait(by_id[s]["name"], by_id[s]["kind"], "bedding")]
+        by_id, has = self.b.by_id, self.b.has
+        servers = [s for s in owners if by_id[s]["kind"] != "container" and has(s, "serving", "furniture", "seat")
+                   and not has(s, "bedding")]
         if placed or not servers:
             return
         for o in objs:
             node = by_id[o]
             if node["kind"] in _EFFECT_KINDS or node["negated"] or node["kind"] in ("agent", "region", "surface") \
-                    or kb.has_trait(node["name"], node["kind"], "part") \
-                    or kb.has_trait(node["name"], node["kind"], "furniture") or (
-                        kb.has_trait(node["name"], node["kind"], "seat")
-                        and not kb.has_trait(node["name"], node["kind"], "bedding")):   # "a couch with pillows"
+                    or has(o, "part", "furniture") or (has(o, "seat") and not has(o, "bedding")):   # "a couch with pillows"
                 continue
-            for s in servers:
-                serving = kb.has_trait(by_id[s]["name"], by_id[s]["kind"], "serving") and node["kind"] != "container" \
-                    and not kb.has_trait(node["name"], node["kind"], "utensil")     # "a plate with a fork": on it
-                self.b.edge(o, s, "spatial", "in" if serving else "on")
+            for s in servers:               # "a plate with rice" fills it; "a plate with a fork" rests on it
+                self.b.edge(o, s, "spatial", "in" if self.b.served_in(s, o) else "on")
 
     def with_owners(self, i: int) -> list[str]:
         """Whose "with" phrase this is: the object just named after a place ("next to a plate with toast"),
@@ -201,7 +194,7 @@ class Attachment:
             node = self.b.by_id[self.last_obj[0]]
             if node["kind"] in ("object", "container") or (   # "sitting around a poker table with chips"
                     self.cs[i - 2].value not in ("in", "inside")
-                    and self.b.kb.has_trait(node["name"], node["kind"], "furniture")):
+                    and self.b.has(self.last_obj[0], "furniture")):
                 return list(self.last_obj)
         return list(self.subjects)
 
@@ -217,19 +210,15 @@ class Attachment:
     def bears_weight(self, lemma: str, j: int) -> bool:
         """A seat or a piece of furniture that holds up, cradles or welcomes what follows ("the sturdy table held
         up the books", "the armchair embraced the tired body and the hard floor")."""
-        by_id, kb = self.b.by_id, self.b.kb
         up = self.peek(j, "OTHER") and self.cs[j].value == "up"
-        return self.peek(j + up, "NP") and lemma in kb.verb_lists.get("bear_weight", ()) and bool(self.subjects) and all(
-            kb.has_trait(by_id[s]["name"], by_id[s]["kind"], "seat")
-            or kb.has_trait(by_id[s]["name"], by_id[s]["kind"], "furniture") for s in self.subjects)
+        return self.peek(j + up, "NP") and lemma in self.b.kb.verb_lists.get("bear_weight", ()) and bool(self.subjects) \
+            and all(self.b.has(s, "seat", "furniture") for s in self.subjects)
 
     def bear(self, objs: list[str]) -> None:
         """What a seat or furniture bears rests on it; the floor or ground named with it bears the seat."""
-        by_id, kb = self.b.by_id, self.b.kb
         for o in objs:
-            node = by_id[o]
-            ground = (node["kind"] in ("surface", "region") and not kb.has_trait(node["name"], node["kind"], "furniture")) \
-                or kb.has_trait(node["name"], node["kind"], "seat")      # "the pillow cradled the head and the mattress"
+            ground = (self.b.by_id[o]["kind"] in ("surface", "region") and not self.b.has(o, "furniture")) \
+                or self.b.has(o, "seat")      # "the pillow cradled the head and the mattress"
             if ground:
                 self.link(self.subjects, [o], "spatial", "on", verb=self.verb)
             else:
@@ -250,8 +239,7 @@ class Attachment:
         if self.carried == self.last_obj and self.subjects and self.cs[i].form == "ing" \
                 and self.cs[i].value in kb.verb_lists.get("owner_moves", ()) \
                 and not any(by_id[o]["kind"] == "agent" for o in self.last_obj) \
-                and all(by_id[s]["kind"] == "agent" or kb.has_trait(by_id[s]["name"], by_id[s]["kind"], "seat")
-                        or kb.has_trait(by_id[s]["name"], by_id[s]["kind"], "furniture") for s in self.subjects):
+                and all(by_id[s]["kind"] == "agent" or self.b.has(s, "seat", "furniture") for s in self.subjects):
             return False         # "a person with a cane sitting on a bench", "a couch with pillows sitting in a room"
         placed = i > 1 and self.cs[i - 2].type == "PREP" and self.subjects and self.cs[i].form == "ing"
         return not (placed and all(by_id[o]["kind"] in ("surface", "region", "medium") for o in self.last_obj))

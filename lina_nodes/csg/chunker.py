@@ -39,8 +39,15 @@ ADJECTIVE_SUFFIXES = ("ant", "ent", "ate", "ive", "ous", "ful", "ic", "al", "ibl
 PARTICLES = ("about", "up", "down", "out", "off", "away", "around")   # "a yacht tossed about"
 INTENSIFIERS = ("very", "quite", "really", "bright", "pale", "deep")
 DESCRIPTIVE_SUFFIXES = ("ful", "ous", "ish", "less", "ive")   # unknown adjectives: "graceful", "enormous"
+#: Phrases read and dropped, each a tuple of word sets: no entity and no place in them.
+SKIP_PHRASES = (
+    ({"on"}, {"all"}, {"fours"}),                                   # "the bear is on all fours": a posture
+    ({"on"}, {"one", "either", "each", "both"}, {"side", "sides"}),  # "the trunk on one side": which side
+    ({"lots", "plenty", "loads", "tons", "dozens", "hundreds", "thousands"}, {"of"}),   # "with lots of food": the food
+    ({"a"}, {"lot"}, {"of"}),                                       # "with a lot of trees behind them": the trees
+    ({"in"}, {"half"}),                                             # "a pastry torn in half": how, no place
+)
 MODAL_NEXT = ("be", "not", "see", "barely", "only", "also", "clearly", "hardly")
-QUANTIFIERS = ("lots", "plenty", "loads", "tons", "dozens", "hundreds", "thousands")
 VERB_ADVERBS = ("low", "high", "far", "deep", "nearby", "overhead", "apart", "upright", "still", "alone")
 HALF_ADVERBS = ("half", "partially", "partly", "freshly", "newly", "recently", "fully")   # "a half eaten pie"
 NOUNS_LIKE_ADJECTIVES = ("fish", "dish", "motive", "hive")     # "a jellyfish", "a locomotive": nouns all the same
@@ -128,6 +135,14 @@ def singularize(word: str, kb: Knowledge) -> tuple[str, bool]:
             return stem[:-1], True
         return stem, True
     return word, False
+
+
+def _skip_phrase(toks: list[Tok], i: int) -> int:
+    """How many tokens from i a phrase of SKIP_PHRASES covers (0: none)."""
+    for phrase in SKIP_PHRASES:
+        if i + len(phrase) <= len(toks) and all(toks[i + k].text in words for k, words in enumerate(phrase)):
+            return len(phrase)
+    return 0
 
 
 def _match_phrase(toks: list[Tok], i: int, table: dict):
@@ -293,16 +308,15 @@ class Chunker:
         if w in ("a", "an") and nxt in ("pair", "couple", "dozen", "few") \
                 and not (j + 2 < n and toks[j + 2].text in ("full", "empty")) \
                 and not (j + 2 >= n or (toks[j + 2].text != "of" and self.closed(toks[j + 2].text))) \
-                and not (toks[j + 2].text not in kb.kind_of and self.verb(toks[j + 2].text) is not None
-                         and nxt in ("pair", "couple")):      # "a couple sit on a motorcycle": the couple sits
+                and not (nxt in ("pair", "couple") and self._verb_word(toks[j + 2].text)):   # "a couple sit": the couple
             np.count = kb.numbers[nxt]
             return 3 if j + 2 < n and toks[j + 2].text == "of" else 2
         if w in kb.determiners:
             np.det = np.det or w
             np.owner_last = np.owner_last or w in POSSESSIVES
             return 1
-        if w in ("pair", "couple", "dozen", "few") and (nxt is None or (nxt != "of" and self.closed(nxt)) or (
-                self.verb(nxt) is not None and nxt not in kb.kind_of)):     # "a couple sit on a motorcycle"
+        if w in ("pair", "couple", "dozen", "few") and (nxt is None or (nxt != "of" and self.closed(nxt))
+                                                          or self._verb_word(nxt)):     # "a couple sit on a bench"
             return 0                              # "a couple is canoeing": the couple is the noun
         if w in ("pair", "couple") and nxt == "of":
             np.count = 2
@@ -341,9 +355,7 @@ class Chunker:
         """After a colour, "and" / "," / another colour before more colours and the noun: "red, white and blue";
         after another adjective, "and" before an adjective and the noun: "a very old and rusted train"."""
         colors, w = self.kb.colors, toks[j].text
-        if w == "and" and self._mods(np) and 0 < j < n - 2 and toks[j - 1].text not in colors \
-                and self._adjective_like(toks[j + 1].text) and toks[j + 2].text.isalpha() \
-                and not self.closed(toks[j + 2].text) and toks[j + 1].text not in self.kb.kind_of:
+        if w == "and" and self._mods(np) and 0 < j and toks[j - 1].text not in colors and self._adjective_pair(toks, j):
             return True
         if not (np.color and 0 < j < n - 1 and toks[j - 1].text in colors | {"and", ","}):
             return False
@@ -353,6 +365,15 @@ class Chunker:
         after = toks[j + 2].text if j + 2 < n else None
         return w in colors and ((nxt in ("and", ",") and after in colors) or nxt in colors
                                 or (nxt.replace("-", "").isalpha() and not self.closed(nxt)))
+
+    def _adjective_pair(self, toks: list[Tok], j: int) -> bool:
+        """"and" at j, then an adjective and a noun: "old and rusted train"."""
+        return j + 2 < len(toks) and toks[j].text == "and" and self._adjective_like(toks[j + 1].text) \
+            and toks[j + 1].text not in self.kb.kind_of and toks[j + 2].text.isalpha() and not self.closed(toks[j + 2].text)
+
+    def _verb_word(self, w: str) -> bool:
+        """A verb form that is no known noun ("sit", "balances"; not "skates" if skates were listed)."""
+        return self.verb(w) is not None and w not in self.kb.kind_of
 
     def _half_done(self, np: NP, toks: list[Tok], j: int, n: int) -> bool:
         """"half eaten", "partially buried" before a noun: the participle describes it ("half" is no fill)."""
@@ -578,7 +599,7 @@ class Chunker:
             return sub[1]
         if w in ("full", "filled") and j + 2 < n and toks[j + 1].text in ("of", "with"):
             k = self._contents_at(np, toks, j + 2, depth)
-            if k is not None and np.fill is None and self._fills(np.contents):
+            if k is not None and np.fill is None and self.kb.fills(np.contents.name, self.kb.kind(np.contents.name)):
                 np.fill = 1.0 if w == "full" else 0.8   # "a box full of toys" holds them: no fill level
             return j if k is None else k
         fill = self.fill_at(toks, j) if j < n else None
@@ -590,13 +611,6 @@ class Chunker:
             after = self._contents_at(np, toks, k + 1, depth)
             return k if after is None else after
         return k
-
-    def _fills(self, np: NP | None) -> bool:
-        """A liquid, a medium or food fills its container; solid things only rest in it."""
-        if np is None:
-            return False
-        kb, kind = self.kb, self.kb.kind(np.name)
-        return kind == "medium" or kb.has_trait(np.name, kind, "liquid") or kb.has_trait(np.name, kind, "food")
 
     def _contents_at(self, np: NP, toks: list[Tok], k: int, depth: int) -> int | None:
         """The phrase at k is what np holds: set np.contents and np.end; return the next index (None: no phrase)."""
@@ -661,8 +675,7 @@ class Chunker:
             return False
         if nxt in ("of", "full", "filled") or self.fill_at(toks, j + 1):
             return True
-        if nxt == "and" and j + 3 < n and self._adjective_like(toks[j + 2].text) and toks[j + 3].text.isalpha() \
-                and not self.closed(toks[j + 3].text) and toks[j + 2].text not in self.kb.kind_of:
+        if nxt == "and" and self._adjective_pair(toks, j + 1):
             return False                                  # "a very old and rusted train": two adjectives
         v = self.verb(nxt)
         if v is not None and v[1] == "base" and j > 0 and (toks[j - 1].text in self.kb.determiners
@@ -730,24 +743,12 @@ class Chunker:
                 i += fill[1]
                 continue
             if w == "in" and out and out[-1].type == "NP" and i + 2 < n and toks[i + 1].text in kb.colors \
-                    and self.verb(toks[i + 2].text) is not None and toks[i + 2].text not in kb.kind_of:
+                    and self._verb_word(toks[i + 2].text):
                 i += 2          # "a girl in black balances on a surfboard": what she wears, no place
                 continue
-            if w == "on" and i + 2 < n and toks[i + 1].text == "all" and toks[i + 2].text == "fours":
-                i += 3          # "the bear is on all fours": a posture, no place
-                continue
-            if w == "on" and i + 2 < n and toks[i + 1].text in ("one", "either", "each", "both") \
-                    and toks[i + 2].text in ("side", "sides"):
-                i += 3          # "you can see the trunk on one side": which side, no place
-                continue
-            if w in QUANTIFIERS and i + 1 < n and toks[i + 1].text == "of":
-                i += 2          # "with lots of food on a table": the food
-                continue
-            if w == "a" and i + 2 < n and toks[i + 1].text == "lot" and toks[i + 2].text == "of":
-                i += 3          # "with a lot of trees behind them": the trees
-                continue
-            if w == "in" and i + 1 < n and toks[i + 1].text == "half":
-                i += 2          # "a pastry torn in half": how, no place
+            skipped = _skip_phrase(toks, i)
+            if skipped:
+                i += skipped    # "on all fours", "lots of", "in half": SKIP_PHRASES
                 continue
             if w in VERB_ADVERBS and out and out[-1].type == "VERB" and (i + 1 >= n or self.closed(toks[i + 1].text)
                                                                      or toks[i + 1].text in kb.spatial):

@@ -90,6 +90,10 @@ class Knowledge:
             return True
         return False
 
+    def fills(self, name: str, kind: str) -> bool:
+        """A liquid, a medium or food fills what holds it (a fill level); solid things only rest in it."""
+        return kind == "medium" or self.has_trait(name, kind, "liquid") or self.has_trait(name, kind, "food")
+
     def finish_reflects(self, kind: str, finishes, kinds=("surface", "region")) -> bool:
         """A surface or region (``kinds``) with a reflective finish or state (glossy, polished, wet) mirrors what is
         on it."""

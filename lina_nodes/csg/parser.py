@@ -10,7 +10,7 @@ import re
 from pathlib import Path
 
 from ..errors import CSGError
-from .attachment import _RIM_WORDS, Attachment, _its_border
+from .attachment import _EFFECT_KINDS, _RIM_WORDS, Attachment, _its_border
 from .chunker import IMPLIED_NAMES, NP, Chunk, Chunker
 from .knowledge import Knowledge, load_knowledge, third_person
 from .model import CSG, SPATIAL_RELATIONS, Edge, Node
@@ -23,8 +23,6 @@ MAX_EDGES = 1024
 AT_VERBS = {"look", "stare", "point", "bark", "smile", "growl", "hiss", "shout", "aim", "peck", "glare", "wave",
             "throw", "laugh", "sniff", "poke", "shoot"}
 _AT_VERB_FORMS = frozenset(third_person(v) for v in AT_VERBS)   # "looks at X" is an action, not a place
-_EFFECT_KINDS = frozenset(IMPLIED_NAMES.values())                # reflection, shadow...: owned, not placed
-#: Verb list -> the relations (None: all) whose place belongs to the verb's object, not its subject.
 _CASTER_KINDS = frozenset(("object", "agent", "container"))
 _VERB_PARTICLES = frozenset(("for", "to"))   # "reaching for an umbrella on a driveway", "talking to a referee"
 _GENDERED = {"she": "female", "her": "female", "herself": "female", "he": "male", "him": "male",
@@ -68,7 +66,7 @@ class _Builder:
                     return many[0]
             if self.pronoun_hint:
                 return self.pronoun_hint
-            gender = _GENDERED.get(self.prompt[np.start:np.end].lower())
+            gender = _GENDERED.get(word)
             found = self.gendered(gender) if gender else None
             if found:
                 return found
@@ -90,16 +88,25 @@ class _Builder:
         np.extra["_id"] = nid
         return nid
 
+    def has(self, nid: str, *traits: str) -> bool:
+        """The node has any of these traits (knowledge file)."""
+        n = self.by_id[nid]
+        return any(self.kb.has_trait(n["name"], n["kind"], t) for t in traits)
+
+    def served_in(self, holder: str, inner: str) -> bool:
+        """A plate, a tray or a dish holds (fills) what it serves; a cup or a fork on it only rests there."""
+        return self.has(holder, "serving") and self.by_id[inner]["kind"] != "container" and not self.has(inner, "utensil")
+
     def gendered(self, gender: str) -> str | None:
         """"she" / "he": the latest figure named as a woman (a man), else the latest figure not named as the other
         ("as she glided across the floor": the dancer, not her feet)."""
         other = "male" if gender == "female" else "female"
         figures = [n for n in reversed(self.nodes) if n["explicit"] and not n["negated"] and n["kind"] == "agent"]
         for n in figures:
-            if self.kb.has_trait(n["name"], n["kind"], gender):
+            if self.has(n["id"], gender):
                 return n["id"]
         for n in figures:
-            if not self.kb.has_trait(n["name"], n["kind"], other):
+            if not self.has(n["id"], other):
                 return n["id"]
         return None
 
@@ -148,12 +155,10 @@ class _Builder:
             self.last = node["id"]
         if np.contents is not None:
             inner = self.entity(np.contents)
-            if inner:   # "a bowl of soup", "a plate of rice" fill their holder; "a table full of food" is on it
-                serving = self.kb.has_trait(name, node["kind"], "serving")
-                holder = (node["kind"] == "surface" and not serving) or (
-                    serving and (self.by_id[inner]["kind"] == "container"       # "a tray of cups": on it
-                                 or self.kb.has_trait(self.by_id[inner]["name"], self.by_id[inner]["kind"], "utensil")))
-                self.edge(inner, node["id"], "spatial", "on" if holder else "in")
+            if inner:   # "a bowl of soup", "a plate of rice" fill their holder; "a table full of food", "a tray of
+                #          cups" are on it
+                on = (node["kind"] == "surface" or self.has(node["id"], "serving")) and not self.served_in(node["id"], inner)
+                self.edge(inner, node["id"], "spatial", "on" if on else "in")
                 self.last = node["id"]
         return node["id"]
 
@@ -300,9 +305,7 @@ class _Sentence(Attachment):
 
     def containers(self) -> list[str]:
         """The subjects that are containers (a jar, a glass) or serving holders ("her plate has an omelette")."""
-        by_id, kb = self.b.by_id, self.b.kb
-        return [s for s in self.subjects if by_id[s]["kind"] == "container"
-                or kb.has_trait(by_id[s]["name"], by_id[s]["kind"], "serving")]
+        return [s for s in self.subjects if self.b.by_id[s]["kind"] == "container" or self.b.has(s, "serving")]
 
     def link(self, srcs: list, dsts: list, kind: str, relation: str, **attrs) -> None:
         """An edge from every src to every dst, negated by a pending "not" (which this uses up)."""
@@ -565,7 +568,7 @@ class _Sentence(Attachment):
             return j
         placed = self.peek(j, "PREP")      # "with a peel stuck on the rim": it has its own place
         own_place = placed and self.cs[j].value in ("on", "in", "inside", "onto", "into")
-        poured = all(self.b.kb.has_trait(self.b.by_id[o]["name"], self.b.by_id[o]["kind"], "liquid") for o in objs)
+        poured = all(self.b.has(o, "liquid") for o in objs)
         on_part = placed and self.peek(j + 1, "NP") and (self.cs[j + 1].value.name in _RIM_WORDS
                                                           or self.cs[j + 1].value.pronoun)
         containers = [s for s in owners if self.b.by_id[s]["kind"] == "container" and (poured or not on_part)]
@@ -664,10 +667,8 @@ class _Sentence(Attachment):
             self.action(objs)
             if lemma in self.b.kb.verb_lists.get("straddle", ()) and form != "part":   # "a boy riding a skateboard",
                 # "a man riding a horse": on it (the older hand sets gave only the horse a contact)
-                kb = self.b.kb
-                ridden = [o for o in objs if self.b.by_id[o]["kind"] == "agent" or any(
-                    kb.has_trait(self.b.by_id[o]["name"], self.b.by_id[o]["kind"], t)
-                    for t in ("board", "vehicle", "liquid"))]    # "riding a horse", "riding a wave"
+                ridden = [o for o in objs if self.b.by_id[o]["kind"] == "agent"
+                          or self.b.has(o, "board", "vehicle", "liquid")]    # "riding a horse", "riding a wave"
                 self.link(self.subjects, ridden, "spatial", "on")
                 self.last_obj = objs
         else:
@@ -744,12 +745,10 @@ def parse_explicit(prompt: str, kb: Knowledge) -> _Builder:
 def _vehicles_carry_riders(b: _Builder) -> None:
     """"the biker cruising down the road on a motorcycle", "a man riding on a surfboard on a wave": the motorcycle
     (the board), not the rider, is on the road (the water)."""
-    kb = b.kb
     rides = {}
     for e in b.edges:
-        dst = b.by_id.get(e["dst"])
-        if e["kind"] == "spatial" and e["relation"] == "on" and not e["negated"] and dst is not None \
-                and (kb.has_trait(dst["name"], dst["kind"], "vehicle") or kb.has_trait(dst["name"], dst["kind"], "board")):
+        if e["kind"] == "spatial" and e["relation"] == "on" and not e["negated"] and e["dst"] in b.by_id \
+                and b.has(e["dst"], "vehicle", "board"):
             rides.setdefault(e["src"], e["dst"])
     if not rides:
         return

@@ -128,8 +128,7 @@ class _Graph:
     def has_fill_or_contents(self, n: Node) -> bool:
         """A fill level is a liquid or granular medium (water, sand) or food, not a few solid things inside."""
         return "fill" in n.physics or any(
-            not self.trait(self.nodes[c], "empty") and (self.nodes[c].kind == "medium" or self.trait(self.nodes[c], "liquid")
-                                                        or self.trait(self.nodes[c], "food"))
+            not self.trait(self.nodes[c], "empty") and self.kb.fills(self.nodes[c].name, self.nodes[c].kind)
             for c in self.contents(n.id))
 
     def add_edge(self, src: str, dst: str, kind: str, relation: str) -> None:
