@@ -153,6 +153,19 @@ class Attachment:
         """An owner is a serving holder ("a plate with toast and eggs next to some coffee": the plate is there)."""
         return any(self.b.has(o, "serving") for o in owners)
 
+    def shares_owners_support(self, i: int, j: int, owners: list[str]) -> bool:
+        """"a laptop with a keyboard and a mouse on a desk": things with their things on a desk, a table or the
+        floor all rest there (not "a man with a dog on a leash", "a box with a cube in it", "violins with their
+        bows on the ground", nor "a stall with hay on the floor")."""
+        if not (owners and self.peek(j, "PREP") and self.cs[j].value == "on" and self.peek(j + 1, "NP")
+                and self.peek(i + 1, "NP") and self.cs[i + 1].value.det not in ("his", "her", "its", "their")):
+            return False
+        place, kb, has = self.cs[j + 1].value, self.b.kb, self.b.has
+        kind = kb.kind(place.name)
+        return not place.pronoun and (kind == "surface" or kb.has_trait(place.name, kind, "furniture")) \
+            and all(self.b.by_id[o]["kind"] in ("object", "container") and not has(o, "field", "ground", "landform")
+                    for o in owners)
+
     def owner_acts(self, j: int, owners: list[str], objs: list[str]) -> bool:
         """"a person with a cane and a roller bag sitting on a bench": a figure's things, then a verb of posture or
         motion and its place: the figure is there (a dog "with a man" would be ambiguous: not read so)."""

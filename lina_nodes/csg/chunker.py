@@ -111,9 +111,14 @@ class Chunk:
     form: str = ""     # verbs: base / s / past / part / ing
 
 
+#: A particle dropped after these words: "a fenced in area" is a fenced area, no place "in" it
+DROP_PARTICLE_AFTER = {"fenced": "in", "walled": "in", "boxed": "in", "hemmed": "in"}
+
+
 def tokenize(text: str) -> list[Tok]:
     low = text.lower()
-    return [Tok(m.group(0).replace("\u2019", "'"), m.start(), m.end()) for m in TOKEN_RE.finditer(low)]
+    toks = [Tok(m.group(0).replace("\u2019", "'"), m.start(), m.end()) for m in TOKEN_RE.finditer(low)]
+    return [t for k, t in enumerate(toks) if not (k and DROP_PARTICLE_AFTER.get(toks[k - 1].text) == t.text)]
 
 
 def singularize(word: str, kb: Knowledge) -> tuple[str, bool]:
@@ -519,8 +524,8 @@ class Chunker:
             sky = kb.has_trait(words[-1], kb.kind(words[-1]), "sky_light")
             return sky or not (known_noun and v[1] == "base" and nxt is not None and self.closed(nxt)
                                and nxt not in kb.determiners)
-        if known_noun:
-            return False
+        if known_noun or (nxt == "of" and singularize(w, kb)[0] in kb.collective_nouns):
+            return False                                   # "in front of rows of pastries": the pastries
         if np.det is None and np.count is None and not self._mods(np):
             return True
         return v[1] in ("ing", "part", "past") and nxt is not None and (nxt in kb.determiners or nxt == "by")

@@ -64,6 +64,7 @@ class Knowledge:
     verb_particles: dict = field(default_factory=dict)   # verb list -> {word: relation}: "glided across" the lake -> on
     abstract_suffixes: tuple = ()            # an unknown noun ending so ("opulence", "tranquility") is abstract
     concrete_nouns: frozenset = frozenset()  # ... unless listed here ("fence", "station", "television")
+    calm_words: frozenset = frozenset()      # "a calm sea", "the still water": water that mirrors, waves or not
 
     def kind(self, name: str) -> str:
         k = self.kind_of.get(name)
@@ -281,6 +282,7 @@ def build(data: dict, path: str, sha: str) -> Knowledge:
         light_words=dict(lex.get("light_words", {})), time_nouns=frozenset(lex.get("time_nouns", [])),
         color_nouns=frozenset(lex.get("color_nouns", [])),
         abstract_suffixes=tuple(lex.get("abstract_suffixes", [])), concrete_nouns=frozenset(lex.get("concrete_nouns", [])),
+        calm_words=frozenset(lex.get("calm_words", [])),
         verb_particles={k: dict(v) for k, v in lex.get("verb_particles", {}).items()},
         verb_lists={k: frozenset(v) for k, v in verbs.items() if k not in ("regular", "irregular") and isinstance(v, list)},
     )

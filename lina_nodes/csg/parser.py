@@ -585,8 +585,9 @@ class _Sentence(Attachment):
         elif movable and len(movable) == len(objs) and self.peek(j, "PREP", "SIDE") and not containers \
                 and not self.owner_acts(j, owners, objs) and not (placed and not own_place and self.serves(owners)):
             self.main = self.main or list(self.subjects)
-            self.subjects = objs
-            self.b.cur_subjects = list(objs)
+            both = self.shares_owners_support(i, j, owners)   # "a laptop with a mouse and a phone on a desk"
+            self.subjects = [o for o in owners if o not in objs] + objs if both else objs
+            self.b.cur_subjects = list(self.subjects)
             self.prev_rel = None      # "in an area with trees behind them": the trees' place, not the area's
             if not self.passive:      # "a cat looking ahead with a tree behind it": the tree does not look
                 self.verb = None

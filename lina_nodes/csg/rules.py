@@ -109,6 +109,18 @@ class _Graph:
         bulb"): a light there is reflected or handled, not one that lights the scene."""
         return nid in self._acted_on("unlit", placed=True, optional=True)
 
+    def scene_has(self, trait: str) -> bool:
+        """An explicit, non-negated node of the prompt has the trait (cached)."""
+        key = ("scene", trait)
+        if key not in self._acted:
+            self._acted[key] = any(n.explicit and not n.negated and self.trait(n, trait) for n in self.nodes.values())
+        return bool(self._acted[key])
+
+    def rough_water(self, n: Node) -> bool:
+        """Water not called calm in a scene with waves, surf or a storm ("riding a surfboard in the water")."""
+        calm = set(str(n.texture.get("descriptor", "")).replace(",", " ").split()) & self.kb.calm_words
+        return self.trait(n, "liquid") and not calm and self.scene_has("rough_water")
+
     def contents(self, nid: str) -> list[str]:
         return [e.src for e in self._in.get(nid, ()) if e.src in self.nodes and not self.nodes[e.src].negated]
 
@@ -159,6 +171,8 @@ _FILTERS = {
     # the object of an action whose verb is in the named list ("examining a bug": acted_on "examine")
     "acted_on": lambda G, n, w: G.acted_on(n.id, w),
     "not_acted_on": lambda G, n, w: not G.acted_on(n.id, w),    # "holding a sign on the chest": in_hand
+    # water in a scene with waves, surf or a storm ("riding a surfboard in the water") is rough: no mirror
+    "in_rough_water": lambda G, n, w: G.rough_water(n) == w,
     # a word the prompt puts before the noun ("a calm sea", "a rainy window")
     "descriptor": lambda G, n, w: bool(set(str(n.texture.get("descriptor", "")).replace(",", " ").split())
                                        & set(_one_of(w))),
