@@ -153,6 +153,14 @@ class Attachment:
         """An owner is a serving holder ("a plate with toast and eggs next to some coffee": the plate is there)."""
         return any(self.b.has(o, "serving") for o in owners)
 
+    def outside(self, j: int) -> bool:
+        """"a bottle with a ribbon wrapped around it", "a chest with a sword propped up against it": a participle
+        that places the with-thing anywhere but in the holder."""
+        if not (self.peek(j, "VERB") and self.cs[j].form in ("part", "past")):
+            return False
+        k = j + 1 + (self.peek(j + 1, "OTHER") and self.cs[j + 1].value == "up")
+        return not (self.peek(k, "PREP") and self.cs[k].value in ("in", "inside", "into"))
+
     def shares_owners_support(self, i: int, j: int, owners: list[str]) -> bool:
         """"a laptop with a keyboard and a mouse on a desk": things with their things on a desk, a table or the
         floor all rest there (not "a man with a dog on a leash", "a box with a cube in it", "violins with their

@@ -589,6 +589,8 @@ class Chunker:
         """"a glass of water", "the reflection of the ball", "a jar full of sand", "a glass half full of
         water": the nested phrase becomes np's contents (or owner); return the next index."""
         w = toks[j].text if j < n else None
+        if np.name == "shade" and w == "of" and np.color is None and j + 1 < n and toks[j + 1].text not in self.kb.colors:
+            np.name = "shadow"                            # "in the shade of a building": the building's shadow
         kind = self.kb.kind(np.name)
         if w == "of" and j + 1 < n and (kind == "container" or np.name in IMPLIED_NAMES
                                        or self.kb.has_trait(np.name, kind, "serving")

@@ -571,7 +571,8 @@ class _Sentence(Attachment):
         poured = all(self.b.has(o, "liquid") for o in objs)
         on_part = placed and self.peek(j + 1, "NP") and (self.cs[j + 1].value.name in _RIM_WORDS
                                                           or self.cs[j + 1].value.pronoun)
-        containers = [s for s in owners if self.b.by_id[s]["kind"] == "container" and (poured or not on_part)]
+        containers = [s for s in owners if self.b.by_id[s]["kind"] == "container" and (poured or not on_part)
+                      and not self.outside(j)]
         for o in objs:
             self.attach_to_subjects(o, containers, owners)
         self.serve_on(owners, objs, own_place)   # "a plate with toast and eggs next to some coffee": on it

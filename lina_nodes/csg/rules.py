@@ -163,6 +163,9 @@ _FILTERS = {
     "negated": lambda G, n, w: n.negated == w,
     "explicit": lambda G, n, w: n.explicit == w,
     "has_fill_or_contents": lambda G, n, w: G.has_fill_or_contents(n) == w,
+    # a liquid, a medium or food inside ("a glass of juice"): what else stands in it is refracted, not resting
+    "holds_what_fills": lambda G, n, w: any(G.kb.fills(G.nodes[c].name, G.nodes[c].kind)
+                                            for c in G.contents(n.id)) == w,
     "contains_trait": lambda G, n, w: any(G.trait(G.nodes[c], w) for c in G.contents(n.id)),
     "inside_trait": lambda G, n, w: any(h in G.nodes and G.trait(G.nodes[h], w) for h in G.holders(n.id)),
     "holds_up": lambda G, n, w: G.holds_up(n.id) == w,
