@@ -153,6 +153,11 @@ class Attachment:
         """An owner is a serving holder ("a plate with toast and eggs next to some coffee": the plate is there)."""
         return any(self.b.has(o, "serving") for o in owners)
 
+    def each_other(self, j: int) -> bool:
+        """"on top of each other", "next to each other": the subjects relate among themselves."""
+        return self.peek(j, "OTHER") and self.peek(j + 1, "OTHER") and self.cs[j].value in ("each", "one") \
+            and self.cs[j + 1].value in ("other", "another") and bool(self.subjects)
+
     def outside(self, j: int) -> bool:
         """"a bottle with a ribbon wrapped around it", "a chest with a sword propped up against it": a participle
         that places the with-thing anywhere but in the holder."""

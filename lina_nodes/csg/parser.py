@@ -455,6 +455,10 @@ class _Sentence(Attachment):
             return j
         if rel == "between":
             return self.between(j)
+        if self.each_other(j):
+            if rel in ("on", "above", "in"):     # "three trucks piled on top of each other": a stack
+                self.b.set_attr(self.subjects, "physics", "stacked", True)
+            return j + 2
         if not self.peek(j, "NP"):
             return j  # also "in the jar there is more dirt than ...": the comparative reads on
         owner = self.owner_of_its_edge(j)

@@ -166,6 +166,8 @@ _FILTERS = {
     # a liquid, a medium or food inside ("a glass of juice"): what else stands in it is refracted, not resting
     "holds_what_fills": lambda G, n, w: any(G.kb.fills(G.nodes[c].name, G.nodes[c].kind)
                                             for c in G.contents(n.id)) == w,
+    # "three trucks piled on top of each other": each rests on the one below
+    "stacked": lambda G, n, w: bool(n.physics.get("stacked")) == w,
     "contains_trait": lambda G, n, w: any(G.trait(G.nodes[c], w) for c in G.contents(n.id)),
     "inside_trait": lambda G, n, w: any(h in G.nodes and G.trait(G.nodes[h], w) for h in G.holders(n.id)),
     "holds_up": lambda G, n, w: G.holds_up(n.id) == w,

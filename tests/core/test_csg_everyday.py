@@ -503,6 +503,21 @@ def test_seventh_round_entity_names():
     # rooms are backgrounds: no shadow
     ("a lamp in a bedroom", set(), {"shadow:bedroom"}),
     ("A green netted bed in a light filled bedroom.", {"shadow:bed"}, {"shadow:bedroom"}),
+    # a solid thing in a container rests in it (conventions, eighth round); not in a liquid, nor food
+    ("Two vases filled with flowers on a table.", {"contact:flower", "contact:vase"}, set()),
+    ("a pumpkin with a candle in it", {"contact:candle"}, set()),
+    ("A woman sitting on stone steps with a suitcase full of books.", {"contact:book"}, set()),
+    ("a straw in a glass of juice", {"refraction:straw"}, {"contact:straw"}),
+    ("a bowl of soup with a chopstick in it", set(), {"contact:chopstick"}),
+    ("a wine bottle with a red ribbon wrapped around it", set(), {"contact:ribbon"}),
+    # sitting / standing on top of; stacks; swimmers; in the shade of
+    ("a cat sitting on top of a table", {"contact:cat"}, set()),
+    ("A lot of boats sitting on top of a body of water.", {"ripple:boat"}, {"contact:boat"}),
+    ("three pickup trucks piled on top of each other", {"contact:pickup truck"}, set()),
+    ("two cats next to each other", set(), {"contact:cat"}),
+    ("a surfer is riding a wave in the ocean with some swimmers", {"ripple:swimmer", "ripple:surfer"}, set()),
+    ("The swimmer did laps back and forth across the pool.", {"ripple:swimmer"}, set()),
+    ("a swimmer on the beach", set(), {"ripple:swimmer"}),
 ])
 def test_eighth_round_everyday_phrasing(prompt, want, not_want):
     """Round 8 (held-out I, once measured, with H, dev_coco and dev_conv as development data)."""
@@ -520,3 +535,11 @@ def test_eighth_round_everyday_phrasing(prompt, want, not_want):
 ])
 def test_eighth_round_entity_names(prompt, names):
     assert set(explicit(prompt)) == names
+
+
+def test_in_the_shade_of_names_the_buildings_shadow_not_a_lamp_shade():
+    g = parse("Two zebras are standing in the shade of a building")
+    names = {n.id: n.name for n in g.nodes}
+    assert [names[n.physics["of"]] for n in g.nodes if n.kind == "shadow"] == ["building"]
+    assert not [n for n in parse("a lamp with a green shade").nodes if n.kind == "shadow" and n.explicit]
+    assert not [n for n in parse("a dress in a shade of blue").nodes if n.kind == "shadow"]
