@@ -222,6 +222,10 @@ class Attachment:
                     self.cs[i - 2].value not in ("in", "inside")
                     and self.b.has(self.last_obj[0], "furniture")):
                 return list(self.last_obj)
+        if i > 0 and self.cs[i - 1].type == "NP" and self.carried:
+            last = self.b.entity(self.cs[i - 1].value)   # "a plate with a hotdog and two glasses with beverages"
+            if last in self.carried and self.b.by_id[last]["kind"] == "container":
+                return [last]
         return list(self.subjects)
 
     def attach_to_subjects(self, oid: str, containers: list[str], owners: list[str] | None = None) -> None:

@@ -260,6 +260,8 @@ class Chunker:
             return None
         words = self._possessor(np, toks, i, words)
         self._name(np, words)
+        if np.name == "glasses" and np.count is not None and all(t.text != "pair" for t in toks[i:j]):
+            np.name, np.plural = "glass", True            # "six glasses": drinking glasses, counted
         if depth >= MAX_DEPTH:
             return np, j
         if np.name in self.kb.collective_nouns and j + 1 < n and toks[j].text == "of":
@@ -287,6 +289,8 @@ class Chunker:
         if sub is None:
             return None
         inner, j = sub
+        if inner.name == "glasses" and np.name != "pair":
+            inner.name, inner.plural = "glass", True      # "a couple of glasses": drinking glasses
         inner.start, inner.det = np.start, np.det or inner.det
         inner.negated = inner.negated or np.negated
         for key in ("color", "material", "finish", "pattern", "size", "descriptor"):

@@ -157,7 +157,8 @@ class _Builder:
             inner = self.entity(np.contents)
             if inner:   # "a bowl of soup", "a plate of rice" fill their holder; "a table full of food", "a tray of
                 #          cups" are on it
-                on = (node["kind"] == "surface" or self.has(node["id"], "serving")) and not self.served_in(node["id"], inner)
+                on = (node["kind"] == "surface" or self.has(node["id"], "serving", "flat_region", "field")) \
+                    and not self.served_in(node["id"], inner)     # "a beach full of people": on it
                 self.edge(inner, node["id"], "spatial", "on" if on else "in")
                 self.last = node["id"]
         return node["id"]

@@ -518,6 +518,10 @@ def test_seventh_round_entity_names():
     ("a surfer is riding a wave in the ocean with some swimmers", {"ripple:swimmer", "ripple:surfer"}, set()),
     ("The swimmer did laps back and forth across the pool.", {"ripple:swimmer"}, set()),
     ("a swimmer on the beach", set(), {"ripple:swimmer"}),
+    # a beach full of people; counted glasses are drinking glasses; a with-group of a with-group
+    ("a beach full of people", {"contact:person"}, set()),
+    ("A plate with a hotdog and two glasses with beverages.", {"fill:glass", "fill:plate"}, set()),
+    ("a table with a cup with coffee", {"fill:cup", "contact:cup"}, set()),
 ])
 def test_eighth_round_everyday_phrasing(prompt, want, not_want):
     """Round 8 (held-out I, once measured, with H, dev_coco and dev_conv as development data)."""
@@ -532,6 +536,11 @@ def test_eighth_round_everyday_phrasing(prompt, want, not_want):
     ("A woman is jogging with her dog on a trail in the woods.", {"woman", "dog", "trail", "woods"}),
     ("A lot of sheep in a very small fenced in stall", {"sheep", "stall"}),
     ("a cat under studio lighting", {"cat", "studio lighting"}),
+    ("A couple of glasses are sitting on a table.", {"glass", "table"}),
+    ("six glasses", {"glass"}),
+    ("a man wearing glasses", {"man", "glasses"}),
+    ("a pair of glasses on a table", {"glasses", "table"}),
+    ("two people with skis on a ski slope", {"person", "skis", "ski slope"}),
 ])
 def test_eighth_round_entity_names(prompt, names):
     assert set(explicit(prompt)) == names
