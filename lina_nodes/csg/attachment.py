@@ -166,18 +166,28 @@ class Attachment:
         k = j + 1 + (self.peek(j + 1, "OTHER") and self.cs[j + 1].value == "up")
         return not (self.peek(k, "PREP") and self.cs[k].value in ("in", "inside", "into"))
 
-    def shares_owners_support(self, i: int, j: int, owners: list[str]) -> bool:
-        """"a laptop with a keyboard and a mouse on a desk": things with their things on a desk, a table or the
-        floor all rest there (not "a man with a dog on a leash", "a box with a cube in it", "violins with their
-        bows on the ground", nor "a stall with hay on the floor")."""
+    def shares_owners_support(self, i: int, j: int, owners: list[str], objs: list[str]) -> bool:
+        """"a laptop with a keyboard and a mouse on a desk", "a man with a dog on the beach": things with their
+        things, or figures with animals, on a desk, a table, the floor or the beach all rest there (not "a man
+        with a dog on a leash", "a box with a cube in it", "violins with their bows on the ground", nor "a stall
+        with hay on the floor")."""
         if not (owners and self.peek(j, "PREP") and self.cs[j].value == "on" and self.peek(j + 1, "NP")
                 and self.peek(i + 1, "NP") and self.cs[i + 1].value.det not in ("his", "her", "its", "their")):
             return False
-        place, kb, has = self.cs[j + 1].value, self.b.kb, self.b.has
+        place, kb, has, by_id = self.cs[j + 1].value, self.b.kb, self.b.has, self.b.by_id
         kind = kb.kind(place.name)
-        return not place.pronoun and (kind == "surface" or kb.has_trait(place.name, kind, "furniture")) \
-            and all(self.b.by_id[o]["kind"] in ("object", "container") and not has(o, "field", "ground", "landform")
-                    for o in owners)
+        ground = kind == "surface" or any(kb.has_trait(place.name, kind, t) for t in ("furniture", "seat")) \
+            or (kind == "region" and any(kb.has_trait(place.name, kind, t) for t in ("flat_region", "field")))
+        things = all(by_id[o]["kind"] in ("object", "container") and not has(o, "field", "ground", "landform")
+                     for o in owners) and (kind == "surface" or kb.has_trait(place.name, kind, "furniture"))
+        figures = all(by_id[o]["kind"] == "agent" for o in owners + objs)
+        return not place.pronoun and ground and (things or figures)
+
+    def carries(self, owners: list[str], objs: list[str]) -> bool:
+        """"people with bats on a field", "a woman with a phone on a bench": what a figure holds is in its hands;
+        the place is the figure's."""
+        return bool(owners and objs) and all(self.b.by_id[o]["kind"] == "agent" for o in owners) \
+            and all(self.b.has(o, "handheld") for o in objs)
 
     def owner_acts(self, j: int, owners: list[str], objs: list[str]) -> bool:
         """"a person with a cane and a roller bag sitting on a bench": a figure's things, then a verb of posture or
@@ -272,4 +282,8 @@ class Attachment:
                 and all(by_id[s]["kind"] == "agent" or self.b.has(s, "seat", "furniture") for s in self.subjects):
             return False         # "a person with a cane sitting on a bench", "a couch with pillows sitting in a room"
         placed = i > 1 and self.cs[i - 2].type == "PREP" and self.subjects and self.cs[i].form == "ing"
+        if placed and self.cs[i].value in kb.verb_lists.get("in_hand", ()) \
+                and all(by_id[s]["kind"] == "agent" for s in self.subjects) \
+                and not any(by_id[o]["kind"] == "agent" for o in self.last_obj):
+            return False         # "a man sitting at a bench holding an umbrella": the man holds it
         return not (placed and all(by_id[o]["kind"] in ("surface", "region", "medium") for o in self.last_obj))

@@ -827,6 +827,11 @@ class Chunker:
                 i += 2 if toks[i + 1].text == "of" else 1
                 continue
             v = self.verb(w) or self.guess_verb(toks, i, out)
+            if v is not None and v[1] == "base" and out and out[-1].type == "OTHER" and out[-1].value == "to" \
+                    and i + 1 < n and (toks[i + 1].text in kb.determiners or toks[i + 1].text in kb.spatial):
+                out.append(Chunk("VERB", v[0], t.start, t.end, form=v[1]))    # "ready to fly a kite": a verb
+                i += 1
+                continue
             prev_np = bool(out) and out[-1].type in ("NP", "AUX", "NEG", "REL", "COMMA", "CONJ", "SIDE")
             if v is not None and (prev_np or not out) and not (
                     (w in kb.kind_of or w in kb.mass_nouns) and (not out or out[-1].type not in ("NP", "AUX", "NEG", "REL"))):

@@ -194,6 +194,24 @@ def _check_rules(rules: list) -> None:
                 raise CSGError("expected an object with string src, dst, kind, relation.", field=f"{where}.edges[{j}]")
 
 
+#: Traits the rule engine computes rather than reads from the ``traits`` table
+COMPUTED_TRAITS = frozenset({"glossy_top"})
+
+
+def _check_rule_traits(rules: list, traits: dict) -> None:
+    """Every trait a rule's filters name is in the ``traits`` table: a misspelt trait would match nothing, silently."""
+    for i, r in enumerate(rules):
+        for role in ("a", "b"):
+            f = r["match"].get(role, {}) if isinstance(r["match"], dict) else {}
+            for key in ("trait", "trait_not", "contains_trait", "inside_trait"):
+                want = f.get(key) if isinstance(f, dict) else None
+                for t in [want] if isinstance(want, str) else (want or []):
+                    if t not in traits and t not in COMPUTED_TRAITS:
+                        raise CSGError(f"rule {r.get('id')!r} names the trait {t!r}, which the traits table lacks.",
+                                       field=f"knowledge.rules[{i}].match.{role}.{key}",
+                                       fix=f"add \"{t}\": [words...] to traits, or fix the spelling.")
+
+
 #: Lexicon entries the parser reads and the JSON type each must have (word lists and mappings).
 LEXICON_TYPES = {**dict.fromkeys(("colors", "materials", "patterns", "states", "descriptors", "determiners",
                                   "compound_nouns", "singulars", "mass_nouns", "empty_words", "time_words", "finishes",
@@ -234,6 +252,7 @@ def build(data: dict, path: str, sha: str) -> Knowledge:
     rules = _require(data, "rules", list, "knowledge")
     _check_lexicon(lex)
     _check_rules(rules)
+    _check_rule_traits(rules, traits_raw)
     kind_of: dict[str, str] = {}
     # later kinds win for names listed twice, in this order of precedence (lowest first)
     for kind in ("region", "surface", "medium", "container", "light", "agent"):

@@ -583,6 +583,8 @@ class _Sentence(Attachment):
         self.serve_on(owners, objs, own_place)   # "a plate with toast and eggs next to some coffee": on it
         by_id = self.b.by_id
         movable = [o for o in objs if not by_id[o]["negated"] and by_id[o]["kind"] not in _EFFECT_KINDS]
+        if self.carries(owners, objs):
+            movable = []                  # "people with bats on a field": the bats are in their hands
         if movable and len(movable) == len(objs) and self.peek(j, "PREP", "SIDE") and not containers \
                 and i > 0 and self.cs[i - 1].type == "VERB" and self.cs[i - 1].form != "part" \
                 and not self.into_water(j):
@@ -591,7 +593,7 @@ class _Sentence(Attachment):
         elif movable and len(movable) == len(objs) and self.peek(j, "PREP", "SIDE") and not containers \
                 and not self.owner_acts(j, owners, objs) and not (placed and not own_place and self.serves(owners)):
             self.main = self.main or list(self.subjects)
-            both = self.shares_owners_support(i, j, owners)   # "a laptop with a mouse and a phone on a desk"
+            both = self.shares_owners_support(i, j, owners, objs)   # "a laptop with a mouse and a phone on a desk"
             self.subjects = [o for o in owners if o not in objs] + objs if both else objs
             self.b.cur_subjects = list(self.subjects)
             self.prev_rel = None      # "in an area with trees behind them": the trees' place, not the area's

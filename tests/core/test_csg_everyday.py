@@ -522,6 +522,15 @@ def test_seventh_round_entity_names():
     ("a beach full of people", {"contact:person"}, set()),
     ("A plate with a hotdog and two glasses with beverages.", {"fill:glass", "fill:plate"}, set()),
     ("a table with a cup with coffee", {"fill:cup", "contact:cup"}, set()),
+    # what a figure holds is in its hands; figures with animals share their place
+    ("A group of people stand with bats on a field.", {"contact:person"}, {"contact:bat"}),
+    ("Two people in shorts are playing with tennis rackets on a grassy field.", {"contact:person"},
+     {"contact:tennis racket"}),
+    ("a woman with a phone on a bench", {"contact:woman"}, {"contact:phone"}),
+    ("a man with a dog on the beach", {"contact:man", "contact:dog"}, set()),
+    ("A man sitting at a wooden bench holding a grey umbrella.", {"contact:man"}, {"contact:umbrella"}),
+    ("A person sits at a table in front of a sandwich", set(), {"contact:person"}),
+    ("a person getting ready to fly a kite on the beach", {"contact:person"}, {"contact:kite"}),
 ])
 def test_eighth_round_everyday_phrasing(prompt, want, not_want):
     """Round 8 (held-out I, once measured, with H, dev_coco and dev_conv as development data)."""

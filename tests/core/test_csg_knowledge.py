@@ -81,3 +81,11 @@ def test_missing_or_broken_file(tmp_path):
     bad.write_text("{not json")
     with pytest.raises(CSGError, match="not valid JSON"):
         load_knowledge(bad)
+
+
+def test_a_rule_naming_a_missing_trait_is_refused_with_the_field(tmp_path):
+    def edit(d):
+        d["rules"][0]["match"]["b"]["trait"] = "reflectiv"
+    with pytest.raises(CSGError) as e:
+        load_knowledge(user_file(tmp_path, edit))
+    assert "reflectiv" in str(e.value) and "rules[0].match.b.trait" in str(e.value)
