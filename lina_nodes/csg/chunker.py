@@ -50,6 +50,7 @@ SKIP_PHRASES = (
 MODAL_NEXT = ("be", "not", "see", "barely", "only", "also", "clearly", "hardly")
 VERB_ADVERBS = ("low", "high", "far", "deep", "nearby", "overhead", "apart", "upright", "still", "alone")
 HALF_ADVERBS = ("half", "partially", "partly", "freshly", "newly", "recently", "fully")   # "a half eaten pie"
+ADJECTIVE_ENDINGS = ("ous", "ful", "ical")      # "the adventurous", "a scene so peaceful": no nouns
 NOUNS_LIKE_ADJECTIVES = ("fish", "dish", "motive", "hive")     # "a jellyfish", "a locomotive": nouns all the same
 
 
@@ -569,6 +570,14 @@ class Chunker:
         """"the planet Earth can be seen": "can" before "be" / "not" / "see" is a modal, not a tin."""
         return bool(words) and toks[j].text == "can" and j + 1 < n and toks[j + 1].text in MODAL_NEXT
 
+    def _adjective_word(self, toks, j, n, words, np) -> bool:
+        """"thrilling and delighting the adventurous": an unknown -ous / -ful / -ical word is an adjective, no
+        noun, unless a known noun follows it."""
+        kb, w = self.kb, toks[j].text
+        return w.endswith(ADJECTIVE_ENDINGS) and len(w) > 5 and w.isalpha() and w not in kb.kind_of \
+            and w not in kb.mass_nouns and w not in kb.concrete_nouns and w not in kb.collective_nouns \
+            and (j + 1 >= n or self.closed(toks[j + 1].text) or toks[j + 1].text in SENTENCE_END)
+
     def _adverb(self, toks, j, n, words, np) -> bool:
         """"lazily", "softly": an -ly adverb is never part of a noun."""
         w = toks[j].text
@@ -872,6 +881,6 @@ class Chunker:
 
 
 #: Tests that end the head noun at a word (``Chunker._read_head``), any one suffices.
-_HEAD_STOPS = (Chunker._closed_word, Chunker._number_after_noun, Chunker._verb_not_noun, Chunker._unknown_verb,
+_HEAD_STOPS = (Chunker._closed_word, Chunker._adjective_word, Chunker._number_after_noun, Chunker._verb_not_noun, Chunker._unknown_verb,
                Chunker._unknown_participle, Chunker._participle_after_noun, Chunker._adverb,
                Chunker._modifier_after_noun, Chunker._modal_can)
