@@ -117,9 +117,11 @@ class _Graph:
         return bool(self._acted[key])
 
     def rough_water(self, n: Node) -> bool:
-        """Water not called calm in a scene with waves, surf or a storm ("riding a surfboard in the water")."""
-        calm = set(str(n.texture.get("descriptor", "")).replace(",", " ").split()) & self.kb.calm_words
-        return self.trait(n, "liquid") and not calm and self.scene_has("rough_water")
+        """Water called rough, or not called calm in a scene with waves, surf or a storm ("riding a surfboard in
+        the water", "rough waters")."""
+        words = set(str(n.texture.get("descriptor", "")).replace(",", " ").split())
+        return self.trait(n, "liquid") and not words & self.kb.calm_words \
+            and (bool(words & self.kb.rough_words) or self.scene_has("rough_water"))
 
     def contents(self, nid: str) -> list[str]:
         return [e.src for e in self._in.get(nid, ()) if e.src in self.nodes and not self.nodes[e.src].negated]
