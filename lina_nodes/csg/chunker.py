@@ -37,7 +37,7 @@ SINGULAR_DETS = ("a", "an", "one", "this", "that", "another", "each", "every")  
 POSSESSIVES = ("its", "his", "her", "their")     # "its shadow": owned by the previous entity
 ADJECTIVE_SUFFIXES = ("ant", "ent", "ate", "ive", "ous", "ful", "ic", "al", "ible", "able", "ish", "less", "ed", "ing", "y")
 PARTICLES = ("about", "up", "down", "out", "off", "away", "around")   # "a yacht tossed about"
-INTENSIFIERS = ("very", "quite", "really", "bright", "pale", "deep")
+INTENSIFIERS = ("very", "quite", "really", "bright", "pale", "deep", "light", "dark")   # "a light blue car"
 DESCRIPTIVE_SUFFIXES = ("ful", "ous", "ish", "less", "ive")   # unknown adjectives: "graceful", "enormous"
 #: Phrases read and dropped, each a tuple of word sets: no entity and no place in them.
 SKIP_PHRASES = (
@@ -463,8 +463,9 @@ class Chunker:
             np.descriptor = w
             return True
         # "very red", "bright blue": the intensifier is read and dropped
-        return w in INTENSIFIERS and j + 1 < n and (toks[j + 1].text in kb.colors or toks[j + 1].text in kb.sizes
-                                                    or toks[j + 1].text in kb.states)     # "a very old train"
+        nxt = toks[j + 1].text if j + 1 < n else ""
+        return w in INTENSIFIERS and (nxt in kb.colors or nxt in kb.sizes or nxt in kb.states or nxt in kb.finishes
+                                      or nxt in kb.materials)   # "a very old train", "light metallic chrome"
 
     def _read_head(self, np: NP, toks: list[Tok], i: int, j: int, n: int) -> tuple[list[str], int]:
         """Head noun words from j (a compound, or up to MAX_NOUN_WORDS nouns); set np.end.
@@ -522,8 +523,9 @@ class Chunker:
         v = self.verb(w)
         if v is None:
             return False
-        known_noun = w in kb.kind_of or singularize(w, kb)[0] in kb.kind_of or w in kb.mass_nouns
         nxt = toks[j + 1].text if j + 1 < n else None
+        known_noun = w in kb.kind_of or singularize(w, kb)[0] in kb.kind_of or w in kb.mass_nouns \
+            or (w in kb.ing_nouns and nxt not in kb.determiners)     # "building behind train"; "building a wall"
         if words:
             # a second word that is a verb form ends the phrase ("a cat eats"; "the sun set behind")
             sky = kb.has_trait(words[-1], kb.kind(words[-1]), "sky_light")
@@ -766,6 +768,10 @@ class Chunker:
                     and self._verb_word(toks[i + 2].text):
                 i += 2          # "a girl in black balances on a surfboard": what she wears, no place
                 continue
+            tag = _match_phrase(toks, i, kb.style_tags) if (not out or out[-1].type in ("COMMA", "END")) else None
+            if tag and (i + tag[1] >= n or toks[i + tag[1]].text in (",", ".", "|", ";")):
+                i += tag[1]     # ", trending on artstation, 8k": a prompt tag between commas, no thing
+                continue
             skipped = _skip_phrase(toks, i)
             if skipped:
                 i += skipped    # "on all fours", "lots of", "in half": SKIP_PHRASES
@@ -843,7 +849,8 @@ class Chunker:
                 continue
             prev_np = bool(out) and out[-1].type in ("NP", "AUX", "NEG", "REL", "COMMA", "CONJ", "SIDE")
             if v is not None and (prev_np or not out) and not (
-                    (w in kb.kind_of or w in kb.mass_nouns) and (not out or out[-1].type not in ("NP", "AUX", "NEG", "REL"))):
+                    (w in kb.kind_of or w in kb.mass_nouns or (not out and w in kb.ing_nouns))
+                    and (not out or out[-1].type not in ("NP", "AUX", "NEG", "REL"))):
                 if not (out and out[-1].type in ("CONJ", "COMMA") and (w in kb.kind_of or w in kb.mass_nouns)):
                     out.append(Chunk("VERB", v[0], t.start, t.end, form=v[1]))
                     i += 1

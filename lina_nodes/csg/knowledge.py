@@ -66,6 +66,7 @@ class Knowledge:
     concrete_nouns: frozenset = frozenset()  # ... unless listed here ("fence", "station", "television")
     calm_words: frozenset = frozenset()      # "a calm sea", "the still water": water that mirrors, waves or not
     rough_words: frozenset = frozenset()     # "rough waters", "a choppy lake": water that does not mirror
+    style_tags: dict = field(default_factory=dict)   # "trending on artstation", "8k": prompt tags, no things
 
     def kind(self, name: str) -> str:
         k = self.kind_of.get(name)
@@ -217,7 +218,7 @@ def _check_rule_traits(rules: list, traits: dict) -> None:
 LEXICON_TYPES = {**dict.fromkeys(("colors", "materials", "patterns", "states", "descriptors", "determiners",
                                   "compound_nouns", "singulars", "mass_nouns", "empty_words", "time_words", "finishes",
                                   "collective_nouns", "adverb_nouns", "ing_nouns", "time_nouns", "color_nouns",
-                                  "abstract_suffixes", "concrete_nouns", "calm_words", "rough_words"), list),
+                                  "abstract_suffixes", "concrete_nouns", "calm_words", "rough_words", "style_tags"), list),
                  **dict.fromkeys(("sizes", "number_words", "fill_words", "fill_modifiers", "irregular_plurals",
                                   "pronouns", "spatial_phrases", "side_phrases", "verbs", "comparative_adjectives",
                                   "light_words", "verb_particles"), dict)}
@@ -303,6 +304,7 @@ def build(data: dict, path: str, sha: str) -> Knowledge:
         color_nouns=frozenset(lex.get("color_nouns", [])),
         abstract_suffixes=tuple(lex.get("abstract_suffixes", [])), concrete_nouns=frozenset(lex.get("concrete_nouns", [])),
         calm_words=frozenset(lex.get("calm_words", [])), rough_words=frozenset(lex.get("rough_words", [])),
+        style_tags=_phrase_table({t: t for t in lex.get("style_tags", [])}),
         verb_particles={k: dict(v) for k, v in lex.get("verb_particles", {}).items()},
         verb_lists={k: frozenset(v) for k, v in verbs.items() if k not in ("regular", "irregular") and isinstance(v, list)},
     )

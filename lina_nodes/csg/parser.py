@@ -113,8 +113,10 @@ class _Builder:
     def _entity(self, np: NP) -> str | None:
         kb = self.kb
         name = np.name
-        if np.det in ("the", "this", "that", "its", "his", "her", "their") and not np.negated:
-            same = [n for n in self.nodes if n["name"] == name and not n["negated"] and n["explicit"]]
+        bare = np.det is None and np.count is None and not np.plural     # "person near bottle. bike under person"
+        if (np.det in ("the", "this", "that", "its", "his", "her", "their") or bare) and not np.negated:
+            same = [n for n in self.nodes if n["name"] == name and not n["negated"] and n["explicit"]
+                    and not (bare and n["id"] in self.cur_subjects)]     # "person near person": two people
             if np.color:
                 same = [n for n in same if n["texture"].get("color") in (None, np.color)]
             if same and not (np.owner_last and name in IMPLIED_NAMES):

@@ -566,11 +566,28 @@ def test_eighth_round_entity_names(prompt, names):
     ("A boat is traveling on rough waters in the ocean.", set(), {"reflection:boat"}),
     ("a duck on a choppy lake", {"ripple:duck"}, {"reflection:duck"}),
     ("a duck on a calm lake", {"reflection:duck"}, set()),
+    # terse relation lists (VRD): a bare noun said again is the same thing, unless it is the other end
+    ("person wear sunglasses. person sit on bike. person near bottle", {"contact:person"}, set()),
+    ("truck behind truck. truck in the front of truck", {"occlusion:truck"}, {"contact:truck"}),
+    ("building behind train", {"occlusion:train"}, set()),
+    # "light blue" and "light metallic" are no light; prompt tags between commas are no things
+    ("a light blue car on the road", {"contact:car"}, {"shadow:car"}),
+    ("a sculpture made from light metallic chrome wire", set(), {"shadow:sculpture"}),
+    ("a car under neon lights", {"shadow:car"}, set()),
 ])
 def test_ninth_round_everyday_phrasing(prompt, want, not_want):
     """Round 9 (held-out J, once measured, as development data)."""
     got = set(implied(prompt))
     assert want <= got and not (not_want & got), got
+
+
+def test_ninth_round_entity_names():
+    names = [n.name for n in parse("person wear shirt. person sit on bike. person near person").nodes if n.explicit]
+    assert names == ["person", "shirt", "bike", "person"]
+    assert set(explicit("a cyberpunk city, highly detailed, neon lights, trending on artstation, 8k")) == {
+        "city", "neon light"}
+    assert set(explicit("In this image we can see some different colors and sizes of rocks are on a ground.")) >= {
+        "rock", "ground"}
 
 
 def test_in_the_shade_of_names_the_buildings_shadow_not_a_lamp_shade():
