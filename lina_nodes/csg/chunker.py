@@ -24,7 +24,10 @@ CLOSED_OTHER = {"there", "here", "with", "without", "of", "by", "than", "more", 
                 "scene", "image", "picture", "photo", "photograph", "render", "showing", "shows", "show",
                 "depicting", "featuring", "and", "across", "through", "along", "past", "via",
                 "throughout", "during", "about", "like", "after", "until", "since", "instead", "outside",
-                "you", "we", "i", "me", "us"}     # "you can see the trunk": the viewer is no entity
+                "you", "we", "i", "me", "us",     # "you can see the trunk": the viewer is no entity
+                "forward", "forwards", "backward", "backwards", "upward", "upwards", "downward", "downwards",
+                "inward", "inwards", "outward", "outwards", "sideways", "apart", "halfway", "almost", "ahead",
+                "upside", "downhill", "uphill"}   # "leaning forward", "legs apart": how, no thing
 IMPLIED_NAMES = {"reflection": "reflection", "shadow": "shadow", "splash": "splash", "ripple": "ripple",
                  "refraction": "refraction", "contact": "contact"}
 SCENE_WORDS = {"scene", "image", "picture", "photo", "photograph", "render", "illustration", "painting",
@@ -446,6 +449,10 @@ class Chunker:
             return True
         if w in kb.color_nouns and self._is_head(toks, j):
             return False                              # "an orange next to a banana": the fruit
+        if w in ("left", "right") and j + 1 < n and not self.closed(toks[j + 1].text) \
+                and toks[j + 1].text not in SENTENCE_END and toks[j + 1].text != ",":
+            np.extra["side"] = w                      # "their left leg", "the right knee": which one
+            return True
         if w in kb.light_words and not self._is_head(toks, j):
             np.extra["light"] = kb.light_words[w]     # "a sunny road": the road, lit by the sun
             return True

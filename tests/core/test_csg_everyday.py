@@ -574,6 +574,11 @@ def test_eighth_round_entity_names(prompt, names):
     ("a light blue car on the road", {"contact:car"}, {"shadow:car"}),
     ("a sculpture made from light metallic chrome wire", set(), {"shadow:sculpture"}),
     ("a car under neon lights", {"shadow:car"}, set()),
+    # poses: directions and parts are no things; a hand is its owner's (no contact of its own)
+    ("The person has their right leg lifted and their weight is on their left leg.", set(), {"contact:weight"}),
+    ("left and right arm bent at elbow with hands almost resting on sides", set(), {"contact:arm", "contact:hand"}),
+    ("An owl is perched upside down on a branch", {"contact:owl"}, set()),
+    ("A couple is walking hand in hand on the beach.", {"contact:couple"}, {"contact:hand"}),
 ])
 def test_ninth_round_everyday_phrasing(prompt, want, not_want):
     """Round 9 (held-out J, once measured, as development data)."""
