@@ -49,6 +49,8 @@ SKIP_PHRASES = (
     ({"lots", "plenty", "loads", "tons", "dozens", "hundreds", "thousands"}, {"of"}),   # "with lots of food": the food
     ({"a"}, {"lot"}, {"of"}),                                       # "with a lot of trees behind them": the trees
     ({"in"}, {"half"}),                                             # "a pastry torn in half": how, no place
+    ({"hand"}, {"in"}, {"hand"}),                                    # "walking hand in hand on the beach"
+    ({"side"}, {"by"}, {"side"}),                                    # "sausages sitting side by side"
 )
 MODAL_NEXT = ("be", "not", "see", "barely", "only", "also", "clearly", "hardly")
 VERB_ADVERBS = ("low", "high", "far", "deep", "nearby", "overhead", "apart", "upright", "still", "alone")
