@@ -50,6 +50,7 @@ SKIP_PHRASES = (
     ({"a"}, {"lot"}, {"of"}),                                       # "with a lot of trees behind them": the trees
     ({"in"}, {"half"}),                                             # "a pastry torn in half": how, no place
     ({"hand"}, {"in"}, {"hand"}),                                    # "walking hand in hand on the beach"
+    ({"in"}, {"color", "colour"}),                                   # "the plane is white in color"
     ({"side"}, {"by"}, {"side"}),                                    # "sausages sitting side by side"
 )
 MODAL_NEXT = ("be", "not", "see", "barely", "only", "also", "clearly", "hardly")
@@ -451,6 +452,11 @@ class Chunker:
             return True
         if w in kb.color_nouns and self._is_head(toks, j):
             return False                              # "an orange next to a banana": the fruit
+        if w in kb.sizes and np.size is not None and j + 1 < n and not self.closed(toks[j + 1].text):
+            return True                               # "a small little bear": one size
+        if w in ("color", "colour", "colored", "coloured") and np.color is not None and j + 1 < n \
+                and not self.closed(toks[j + 1].text) and toks[j + 1].text not in SENTENCE_END:
+            return True                               # "an orange color car": the car, orange
         if w in ("left", "right") and j + 1 < n and not self.closed(toks[j + 1].text) \
                 and toks[j + 1].text not in SENTENCE_END and toks[j + 1].text != ",":
             np.extra["side"] = w                      # "their left leg", "the right knee": which one

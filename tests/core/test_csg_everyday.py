@@ -579,6 +579,12 @@ def test_eighth_round_entity_names(prompt, names):
     ("left and right arm bent at elbow with hands almost resting on sides", set(), {"contact:arm", "contact:hand"}),
     ("An owl is perched upside down on a branch", {"contact:owl"}, set()),
     ("A couple is walking hand in hand on the beach.", {"contact:couple"}, {"contact:hand"}),
+    # descriptions: markings are on a thing, not resting there; water by name only, or with waves, no mirror
+    ("There is a white stripe on the ground.", set(), {"contact:stripe"}),
+    ("a phone with a logo on it", set(), {"contact:logo"}),
+    ("There is a large gray duck next to the water. There are small waves in the water.", set(),
+     {"reflection:duck"}),
+    ("a duck next to the lake", {"reflection:duck"}, set()),
 ])
 def test_ninth_round_everyday_phrasing(prompt, want, not_want):
     """Round 9 (held-out J, once measured, as development data)."""
@@ -593,6 +599,9 @@ def test_ninth_round_entity_names():
         "city", "neon light"}
     assert set(explicit("In this image we can see some different colors and sizes of rocks are on a ground.")) >= {
         "rock", "ground"}
+    assert set(explicit("an orange color car on the white color surface")) == {"car", "surface"}
+    assert set(explicit("the plane is white in color")) == {"plane"}
+    assert set(explicit("There is a small little bear on a shelf.")) == {"bear", "shelf"}
 
 
 def test_in_the_shade_of_names_the_buildings_shadow_not_a_lamp_shade():
