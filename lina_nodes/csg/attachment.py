@@ -158,6 +158,19 @@ class Attachment:
         return self.peek(j, "OTHER") and self.peek(j + 1, "OTHER") and self.cs[j].value in ("each", "one") \
             and self.cs[j + 1].value in ("other", "another") and bool(self.subjects)
 
+    def worn_on(self, thing: str, figure: str) -> bool:
+        """"hat on person", "shoes on person": a garment on a figure is worn (no contact)."""
+        return self.b.has(thing, "garment") and not self.b.has(thing, "holds_things") \
+            and self.b.by_id[figure]["kind"] == "agent"        # "a backpack on the top of a chicken" is placed
+
+    def ground_under(self, ground: str, thing: str) -> bool:
+        """"street under bus", "road under wheel": the ground under a thing bears it (not a table under a window,
+        nor grass under the sky)."""
+        g, t = self.b.by_id[ground], self.b.by_id[thing]
+        return (g["name"] in ("ground", "floor") or self.b.has(ground, "road", "ground", "field", "low_cover")) \
+            and (t["kind"] in ("object", "agent", "container") or self.b.has(thing, "furniture")) \
+            and not self.b.has(thing, "weather_body", "sky_light")
+
     def outside(self, j: int) -> bool:
         """"a bottle with a ribbon wrapped around it", "a chest with a sword propped up against it": a participle
         that places the with-thing anywhere but in the holder."""

@@ -335,8 +335,12 @@ class _Sentence(Attachment):
                     node = self.b.by_id.get(s)
                     if node is not None and "fill" not in node["physics"] and self.fills(o):
                         node["physics"]["fill"] = 0.8   # "a bowl full of rice"; "a vase filled with flowers" holds them
+                elif relation == "on" and self.worn_on(s, o):
+                    self.b.edge(o, s, "action", "wears", self.neg)     # "hat on person": worn
                 else:
                     self.b.edge(s, o, kind, relation, self.neg, **attrs)
+                    if relation in ("under", "below") and self.ground_under(s, o):
+                        self.b.edge(o, s, kind, "on", self.neg)        # "street under bus": the bus is on it
         self.last_obj = objs
         self.neg = False
 

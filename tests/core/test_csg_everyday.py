@@ -585,6 +585,13 @@ def test_eighth_round_entity_names(prompt, names):
     ("There is a large gray duck next to the water. There are small waves in the water.", set(),
      {"reflection:duck"}),
     ("a duck next to the lake", {"reflection:duck"}, set()),
+    # relation lists: a garment on a figure is worn; the ground under a thing bears it
+    ("helmet on person. person wear jacket", set(), {"contact:helmet"}),
+    ("a backpack on the top of a chicken", {"contact:backpack"}, set()),
+    ("bus has wheel. road under bus. road under wheel", {"contact:bus"}, {"contact:wheel"}),
+    ("the floor under the table", {"contact:table"}, set()),
+    ("a cat under a table", set(), {"contact:cat", "contact:table"}),
+    ("grass under sky", set(), {"contact:sky"}),
 ])
 def test_ninth_round_everyday_phrasing(prompt, want, not_want):
     """Round 9 (held-out J, once measured, as development data)."""
