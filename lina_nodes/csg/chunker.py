@@ -124,7 +124,13 @@ DROP_PARTICLE_AFTER = {"fenced": "in", "walled": "in", "boxed": "in", "hemmed": 
 
 def tokenize(text: str) -> list[Tok]:
     low = text.lower()
-    toks = [Tok(m.group(0).replace("\u2019", "'"), m.start(), m.end()) for m in TOKEN_RE.finditer(low)]
+    toks = []
+    for m in TOKEN_RE.finditer(low):
+        word = m.group(0).replace("\u2019", "'")
+        if word in ("it's", "that's", "there's", "here's"):      # "it's sitting on a table": it is
+            toks += [Tok(word[:-2], m.start(), m.end() - 2), Tok("is", m.end() - 2, m.end())]
+        else:
+            toks.append(Tok(word, m.start(), m.end()))
     return [t for k, t in enumerate(toks) if not (k and DROP_PARTICLE_AFTER.get(toks[k - 1].text) == t.text)]
 
 
@@ -376,10 +382,13 @@ class Chunker:
         if not (np.color and 0 < j < n - 1 and toks[j - 1].text in colors | {"and", ","}):
             return False
         nxt = toks[j + 1].text
-        if w in ("and", ","):
-            return toks[j - 1].text in colors and nxt in colors
         after = toks[j + 2].text if j + 2 < n else None
-        return w in colors and ((nxt in ("and", ",") and after in colors) or nxt in colors
+        if w in ("and", ","):       # "red, white and blue", "red, white, and blue" (the serial comma)
+            return (toks[j - 1].text in colors or (w == "and" and toks[j - 1].text == ",")) \
+                and (nxt in colors or (w == "," and nxt == "and" and after in colors))
+        return w in colors and ((nxt in ("and", ",") and after in colors)
+                                or (nxt == "," and after == "and" and j + 3 < n and toks[j + 3].text in colors)
+                                or nxt in colors
                                 or (nxt.replace("-", "").isalpha() and not self.closed(nxt)))
 
     def _adjective_pair(self, toks: list[Tok], j: int) -> bool:
@@ -751,7 +760,9 @@ class Chunker:
                 i += 1
                 continue
             if w == ",":
-                out.append(Chunk("COMMA", None, t.start, t.end))
+                serial = len(out) >= 3 and out[-1].type == "NP" and out[-2].type == "COMMA" and out[-3].type == "NP"
+                if not (serial and i + 1 < n and toks[i + 1].text in ("and", "or")):
+                    out.append(Chunk("COMMA", None, t.start, t.end))   # "A, B, and C": the serial comma joins
                 i += 1
                 continue
             if w in kb.time_words:

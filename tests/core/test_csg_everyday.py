@@ -602,6 +602,12 @@ def test_eighth_round_entity_names(prompt, names):
     ("the floor under the table", {"contact:table"}, set()),
     ("a cat under a table", set(), {"contact:cat", "contact:table"}),
     ("grass under sky", set(), {"contact:sky"}),
+    # the serial comma; "it's"; things inside appliances and cabinets
+    ("Mushrooms, olives, and tomatoes are on the pizza.", {"contact:mushroom", "contact:olive", "contact:tomato"},
+     set()),
+    ("a girl holds a balloon, and a boy stands behind her", {"occlusion:girl"}, set()),
+    ("A bowl of ice cream is inside the microwave", {"contact:bowl", "fill:bowl"}, set()),
+    ("stove in cabinet", {"contact:stove"}, set()),
 ])
 def test_ninth_round_everyday_phrasing(prompt, want, not_want):
     """Round 9 (held-out J, once measured, as development data)."""
@@ -619,6 +625,8 @@ def test_ninth_round_entity_names():
     assert set(explicit("an orange color car on the white color surface")) == {"car", "surface"}
     assert set(explicit("the plane is white in color")) == {"plane"}
     assert set(explicit("There is a small little bear on a shelf.")) == {"bear", "shelf"}
+    assert set(explicit("a red, white, and blue flag on a pole")) == {"flag", "pole"}
+    assert set(explicit("The typewriter is old. it's sitting on a wooden table.")) == {"typewriter", "table"}
 
 
 def test_in_the_shade_of_names_the_buildings_shadow_not_a_lamp_shade():
