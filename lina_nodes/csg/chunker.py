@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass, field
 
 from .knowledge import Knowledge
+from .word_classes import adjective_not_noun, classes, never_a_noun
 
 TOKEN_RE = re.compile(r"[^\W_]+(?:['\u2019\-][^\W_]+)*%?|[.,;:!?()&]")
 SENTENCE_END = {".", ";", "!", "?", ":", "(", ")"}
@@ -207,6 +208,7 @@ def _number(tok: str, kb: Knowledge) -> int | None:
 class Chunker:
     def __init__(self, kb: Knowledge):
         self.kb = kb
+        self.names: frozenset = frozenset()   # words the prompt capitalises ("the surface of Mars"): names
 
     # -- classification --------------------------------------------------------------------
     def is_modifier(self, w: str) -> bool:
@@ -411,7 +413,9 @@ class Chunker:
         return True
 
     def _adjective_like(self, w: str) -> bool:
-        kb = self.kb
+        kb, found = self.kb, classes(w)
+        if found and "ADJ" not in found and found & {"NOUN", "PROPN"}:
+            return False                              # "the busy highway, honking": the highway is the noun
         return w.isalpha() and len(w) > 3 and w not in kb.kind_of and w not in kb.mass_nouns \
             and not singularize(w, kb)[1] and (self.is_modifier(w) or w.endswith(ADJECTIVE_SUFFIXES))
 
@@ -483,7 +487,9 @@ class Chunker:
             return False                              # "the metallic square was perched": the square itself
         if w in kb.descriptors or (w.endswith(DESCRIPTIVE_SUFFIXES) and not w.endswith(NOUNS_LIKE_ADJECTIVES)
                                    and len(w) > 5 and j + 1 < n and w not in kb.kind_of
-                                   and not self.closed(toks[j + 1].text)):
+                                   and not self.closed(toks[j + 1].text)) \
+                or (j + 1 < n and self._unknown(w) and adjective_not_noun(w)    # "an immaculate white desk"
+                    and not self.closed(toks[j + 1].text) and toks[j + 1].text not in (",", "-")):
             np.descriptor = w
             return True
         # "very red", "bright blue": the intensifier is read and dropped
@@ -595,6 +601,20 @@ class Chunker:
     def _modal_can(self, toks, j, n, words, np) -> bool:
         """"the planet Earth can be seen": "can" before "be" / "not" / "see" is a modal, not a tin."""
         return bool(words) and toks[j].text == "can" and j + 1 < n and toks[j + 1].text in MODAL_NEXT
+
+    def _unknown(self, w: str) -> bool:
+        """A word the knowledge file does not list as a noun of any kind."""
+        kb = self.kb
+        return w.isalpha() and not self.closed(w) and w not in kb.kind_of and singularize(w, kb)[0] not in kb.kind_of \
+            and w not in kb.mass_nouns and w not in kb.concrete_nouns and w not in kb.collective_nouns \
+            and w not in kb.ing_nouns and w not in kb.irregular_plurals
+
+    def _not_a_noun(self, toks, j, n, words, np) -> bool:
+        """An unknown word the dictionary never reads as a noun ("stark", "suggest", "arranged"): no thing."""
+        w = toks[j].text
+        if w in self.names or not (self._unknown(w) and never_a_noun(w) and never_a_noun(singularize(w, self.kb)[0])):
+            return False                              # "four knifes": a knife, however spelt
+        return not words or "ADJ" not in classes(w)   # "a tv remote": after a noun, only a verb form ends it
 
     def _adjective_word(self, toks, j, n, words, np) -> bool:
         """"thrilling and delighting the adventurous": an unknown -ous / -ful / -ical word is an adjective, no
@@ -750,6 +770,7 @@ class Chunker:
         kb = self.kb
         toks = tokenize(text)
         toks = [t for k, t in enumerate(toks) if not self._model_number(toks, k)]
+        self.names = frozenset(t.text for t in toks if text[t.start:t.start + 1].isupper())
         out: list[Chunk] = []
         i, n = 0, len(toks)
         while i < n:
@@ -914,6 +935,6 @@ class Chunker:
 
 
 #: Tests that end the head noun at a word (``Chunker._read_head``), any one suffices.
-_HEAD_STOPS = (Chunker._closed_word, Chunker._adjective_word, Chunker._number_after_noun, Chunker._verb_not_noun, Chunker._unknown_verb,
+_HEAD_STOPS = (Chunker._closed_word, Chunker._adjective_word, Chunker._not_a_noun, Chunker._number_after_noun, Chunker._verb_not_noun, Chunker._unknown_verb,
                Chunker._unknown_participle, Chunker._participle_after_noun, Chunker._adverb,
                Chunker._modifier_after_noun, Chunker._modal_can)

@@ -133,7 +133,8 @@ FLOORS = {
     "heldout_h": (0.88, 0.81),   # measured once 0.800 / 0.718 (TIFA's COCO captions and DrawBench)
     "heldout_i": (0.87, 0.77),   # measured once 0.824 / 0.711 (the rest of TIFA's odd half)
     "heldout_j": (0.82, 0.77),
-    "heldout_k": (0.76, 0.72),   # measured once 0.760 / 0.728 (DSG-1k's odd half, a new collection)   # measured once 0.821 / 0.770 (the last of TIFA's odd half)
+    "heldout_k": (0.74, 0.75),   # measured once 0.760 / 0.728 (DSG-1k's odd half); 0.742 / 0.757 once the
+    #                              dictionary lets long inventories parse whole ("chairs, desks ... on the wall")   # measured once 0.821 / 0.770 (the last of TIFA's odd half)
     "dev_conv": (0.76, 0.71),    # development: the even half's free-form prompts, annotated with the conventions
     "dev_coco": (0.92, 0.84),    # development: TIFA's even half
 }
@@ -608,6 +609,11 @@ def test_eighth_round_entity_names(prompt, names):
     ("a girl holds a balloon, and a boy stands behind her", {"occlusion:girl"}, set()),
     ("A bowl of ice cream is inside the microwave", {"contact:bowl", "fill:bowl"}, set()),
     ("stove in cabinet", {"contact:stove"}, set()),
+    # unknown words the dictionary reads only as adjectives or verb forms are no things
+    ("The sleek, metallic cars zoomed past each other on the busy highway, honking and weaving.", {"contact:car"},
+     set()),
+    ("Two butterflies gently balance atop a vibrant, orange tangerine on a wooden table.",
+     {"contact:butterfly", "contact:tangerine"}, set()),
 ])
 def test_ninth_round_everyday_phrasing(prompt, want, not_want):
     """Round 9 (held-out J, once measured, as development data)."""

@@ -1,0 +1,47 @@
+"""Which parts of speech an English word can be, from LemmInflect's dictionary (MIT, bundled data, no network).
+
+The rule parser knows the nouns of its knowledge file; a word it does not know is read as a noun when it sits
+where a noun would. Long scene descriptions are full of words that cannot be one ("an immaculate desk", "neatly
+arranged", "poised"), so the chunker asks here before it makes an unknown word a thing. The dictionary lists
+irregular and non-noun words, not every regular noun ("bar" and "log" appear only as verbs), so only two answers
+are trusted: a pure adjective ("stark", "quaint") and an inflected verb form ("arranged", "contrasting"). Without
+LemmInflect installed every answer is "unknown" and the parser behaves as before.
+"""
+from __future__ import annotations
+
+from functools import lru_cache
+
+try:                                   # a declared dependency; optional at run time
+    from lemminflect import getAllLemmas as _lemmas
+except ImportError:                    # pragma: no cover - exercised only without the package
+    _lemmas = None
+
+NOUNS = frozenset({"NOUN", "PROPN"})
+
+
+@lru_cache(maxsize=65536)
+def lemmas(word: str) -> dict:
+    """Universal POS tag -> lemmas the dictionary gives ``word`` (lower case); empty when it does not know it."""
+    if _lemmas is None or not word.isalpha():
+        return {}
+    return dict(_lemmas(word))
+
+
+def classes(word: str) -> frozenset:
+    return frozenset(lemmas(word))
+
+
+def adjective_not_noun(word: str) -> bool:
+    """Read as an adjective and never as a noun ("quaint", "opulent", "dried"; not "green", not "avidly")."""
+    found = classes(word)
+    return "ADJ" in found and not found & NOUNS
+
+
+def never_a_noun(word: str) -> bool:
+    """A pure adjective ("stark", "immaculate") or an inflected verb form ("arranged", "contrasting"), with no noun
+    reading; a verb's base form is not trusted ("log", "bar" are listed only as verbs)."""
+    found = lemmas(word)
+    if not found or set(found) & NOUNS:
+        return False
+    inflected = "VERB" in found and word not in found["VERB"]
+    return inflected or ("ADJ" in found and "VERB" not in found)
