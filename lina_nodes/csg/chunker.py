@@ -57,6 +57,7 @@ SKIP_PHRASES = (
 MODAL_NEXT = ("be", "not", "see", "barely", "only", "also", "clearly", "hardly")
 VERB_ADVERBS = ("low", "high", "far", "deep", "nearby", "overhead", "apart", "upright", "still", "alone")
 HALF_ADVERBS = ("half", "partially", "partly", "freshly", "newly", "recently", "fully")   # "a half eaten pie"
+MOTION_PARTICLES = ("along", "across", "through", "past", "over", "around", "down", "up", "into", "onto")
 ADJECTIVE_ENDINGS = ("ous", "ful", "ical")      # "the adventurous", "a scene so peaceful": no nouns
 NOUNS_LIKE_ADJECTIVES = ("fish", "dish", "motive", "hive")     # "a jellyfish", "a locomotive": nouns all the same
 
@@ -570,8 +571,10 @@ class Chunker:
     def _unknown_verb(self, toks, j, n, words, np) -> bool:
         """An unknown verb: "a dog sniffs a cat"."""
         kb, w = self.kb, toks[j].text
+        nxt = toks[j + 1].text if j + 1 < n else ""
         return bool(words) and w.endswith("s") and j + 1 < n \
-            and (toks[j + 1].text in kb.determiners or _number(toks[j + 1].text, kb) is not None) \
+            and (nxt in kb.determiners or _number(nxt, kb) is not None
+                 or (nxt in MOTION_PARTICLES and "VERB" in classes(w))) \
             and w not in kb.kind_of and singularize(w, kb)[0] not in kb.kind_of
 
     def _unknown_participle(self, toks, j, n, words, np) -> bool:
@@ -716,7 +719,8 @@ class Chunker:
         if w.endswith("ed") and (place or nxt in ("by", "with")
                                  or (out[-1].type == "NP" and self._past_verb(w, nxt))):
             return (w[:-3] + "y" if w.endswith("ied") else guess_lemma(w[:-2])), "part"
-        if w.endswith("s") and not w.endswith("ss") and starts_np and out[-1].type == "NP":
+        if w.endswith("s") and not w.endswith("ss") and out[-1].type == "NP" and (starts_np or (
+                (place or nxt in MOTION_PARTICLES) and "VERB" in classes(w))):     # "a train speeds along the track"
             return (w[:-2] if w.endswith(("ches", "shes", "xes")) else w[:-1]), "s"
         return None
 

@@ -616,6 +616,10 @@ def test_eighth_round_entity_names(prompt, names):
      set()),
     ("Two butterflies gently balance atop a vibrant, orange tangerine on a wooden table.",
      {"contact:butterfly", "contact:tangerine"}, set()),
+    # round 11 (L as development data): qualities are no things; a verb the dictionary knows before "along"
+    ("The robot boasts a glossy finish under a lamp.", {"shadow:robot"}, {"shadow:finish"}),
+    ("A powerful steam locomotive speeds along the tracks through a sandy desert.", {"contact:steam locomotive"},
+     set()),
 ])
 def test_ninth_round_everyday_phrasing(prompt, want, not_want):
     """Round 9 (held-out J, once measured, as development data)."""
