@@ -276,6 +276,8 @@ class Chunker:
             return None
         words = self._possessor(np, toks, i, words)
         self._name(np, words)
+        if np.det in ("these", "those") and np.name in ("object", "item", "thing", "piece", "one"):
+            np.pronoun = True                            # "These objects rest on the table": the things just named
         if np.name == "glasses" and np.count is not None and all(t.text != "pair" for t in toks[i:j]):
             np.name, np.plural = "glass", True            # "six glasses": drinking glasses, counted
         if depth >= MAX_DEPTH:
@@ -708,7 +710,7 @@ class Chunker:
         if out and out[-1].type in ("CONJ", "COMMA") and w.endswith("ed") and len(w) > 4 and w.isalpha() \
                 and i + 1 < len(toks) and toks[i + 1].text == "by" and w not in self.kb.kind_of:
             return (w[:-3] + "y" if w.endswith("ied") else guess_lemma(w[:-2])), "part"   # ", battered by the waves"
-        if not out or out[-1].type not in ("NP", "AUX") or w in self.kb.kind_of or w in self.kb.mass_nouns \
+        if not out or out[-1].type not in ("NP", "AUX", "REL") or w in self.kb.kind_of or w in self.kb.mass_nouns \
                 or self.closed(w) or not w.isalpha() or len(w) < 4:
             return None
         nxt = toks[i + 1].text if i + 1 < len(toks) else ""
@@ -719,7 +721,7 @@ class Chunker:
         if w.endswith("ed") and (place or nxt in ("by", "with")
                                  or (out[-1].type == "NP" and self._past_verb(w, nxt))):
             return (w[:-3] + "y" if w.endswith("ied") else guess_lemma(w[:-2])), "part"
-        if w.endswith("s") and not w.endswith("ss") and out[-1].type == "NP" and (starts_np or (
+        if w.endswith("s") and not w.endswith("ss") and out[-1].type in ("NP", "REL") and (starts_np or (
                 (place or nxt in MOTION_PARTICLES) and "VERB" in classes(w))):     # "a train speeds along the track"
             return (w[:-2] if w.endswith(("ches", "shes", "xes")) else w[:-1]), "s"
         return None

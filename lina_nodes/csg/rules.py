@@ -177,7 +177,8 @@ _FILTERS = {
     "held": lambda G, n, w: G.held(n.id) == w,
     # the object of an action whose verb is in the named list ("examining a bug": acted_on "examine")
     "acted_on": lambda G, n, w: G.acted_on(n.id, w),
-    "not_acted_on": lambda G, n, w: not G.acted_on(n.id, w),    # "holding a sign on the chest": in_hand
+    # "holding a sign on the chest": in_hand; "casting a soft light on the floor": unlit (one list or several)
+    "not_acted_on": lambda G, n, w: not any(G.acted_on(n.id, v) for v in _one_of(w)),
     # water in a scene with waves, surf or a storm ("riding a surfboard in the water") is rough: no mirror
     "in_rough_water": lambda G, n, w: G.rough_water(n) == w,
     # a word the prompt puts before the noun ("a calm sea", "a rainy window")

@@ -620,6 +620,13 @@ def test_eighth_round_entity_names(prompt, names):
     ("The robot boasts a glossy finish under a lamp.", {"shadow:robot"}, {"shadow:finish"}),
     ("A powerful steam locomotive speeds along the tracks through a sandy desert.", {"contact:steam locomotive"},
      set()),
+    ("The surrounding waters are a calm shade of blue, casting a serene light on the ocean floor.", set(),
+     {"contact:light"}),                                      # light a verb casts is no thing
+    ("the canvas is positioned against a light grey wall.", {"contact:canvas"}, set()),
+    ("Two cups are placed on a table, and the warm lighting accentuates their texture.",
+     {"shadow:cup", "contact:cup"}, set()),
+    ("A picture frame, which encloses a photograph. These objects rest on a coffee table.",
+     {"contact:picture frame"}, {"contact:object"}),
 ])
 def test_ninth_round_everyday_phrasing(prompt, want, not_want):
     """Round 9 (held-out J, once measured, as development data)."""
