@@ -158,6 +158,12 @@ class Attachment:
         return self.peek(j, "OTHER") and self.peek(j + 1, "OTHER") and self.cs[j].value in ("each", "one") \
             and self.cs[j + 1].value in ("other", "another") and bool(self.subjects)
 
+    def plural_pronoun(self, j: int) -> bool:
+        """The NP at j is "they", "them" or "these objects" (a plural naming the things just named)."""
+        np = self.cs[j].value
+        word = self.b.prompt[np.start:np.end].lower().split()
+        return np.pronoun and bool(word) and word[0] in ("they", "them", "these", "those", "both")
+
     def worn_on(self, thing: str, figure: str) -> bool:
         """"hat on person", "shoes on person": a garment on a figure is worn (no contact)."""
         return self.b.has(thing, "garment") and not self.b.has(thing, "holds_things") \

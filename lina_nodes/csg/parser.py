@@ -294,9 +294,12 @@ class _Sentence(Attachment):
     def group(self, i: int) -> tuple[list[str], int]:
         """NP (("and" | ",") NP)* -> ids."""
         ids: list[str] = []
+        start = i
         first, i = self.np_id(i)
         if first:
             ids.append(first)
+            if self.plural_pronoun(start) and self.b.prev_subjects[:1] == [first]:
+                ids = list(self.b.prev_subjects)     # "Three robots ... They are all placed on a floor": every one
         while self.peek(i, "CONJ", "COMMA") and self.cs[i].value in (None, "and", "or", "&", "plus") \
                 and self.peek(i + 1, "NP"):
             nid, i = self.np_id(i + 1)

@@ -627,6 +627,10 @@ def test_eighth_round_entity_names(prompt, names):
      {"shadow:cup", "contact:cup"}, set()),
     ("A picture frame, which encloses a photograph. These objects rest on a coffee table.",
      {"contact:picture frame"}, {"contact:object"}),
+    ("A picture frame and three remotes. These objects rest on a coffee table.",
+     {"contact:picture frame", "contact:remote"}, set()),
+    ("A red robot and a blue robot stand in a row. They are all placed on a smooth, gray concrete floor.",
+     {"contact:robot"}, set()),
 ])
 def test_ninth_round_everyday_phrasing(prompt, want, not_want):
     """Round 9 (held-out J, once measured, as development data)."""
