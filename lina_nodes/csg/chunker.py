@@ -558,11 +558,14 @@ class Chunker:
             return False
         nxt = toks[j + 1].text if j + 1 < n else None
         known_noun = w in kb.kind_of or singularize(w, kb)[0] in kb.kind_of or w in kb.mass_nouns \
+            or (bool(words) and w in kb.trait_words) \
             or (w in kb.ing_nouns and nxt not in kb.determiners)     # "building behind train"; "building a wall"
         if words:
             # a second word that is a verb form ends the phrase ("a cat eats"; "the sun set behind")
             sky = kb.has_trait(words[-1], kb.kind(words[-1]), "sky_light")
-            return sky or not (known_noun and v[1] == "base" and nxt is not None and self.closed(nxt)
+            verb_next = nxt is not None and (self.verb(nxt) is not None and nxt not in kb.kind_of)
+            return sky or not (known_noun and v[1] == "base" and nxt is not None
+                               and (self.closed(nxt) or verb_next)          # "a winter coat stands"
                                and nxt not in kb.determiners)
         if known_noun or (nxt == "of" and singularize(w, kb)[0] in kb.collective_nouns):
             return False                                   # "in front of rows of pastries": the pastries
@@ -753,7 +756,8 @@ class Chunker:
         if v is not None and v[1] == "base" and j > 0 and (toks[j - 1].text in self.kb.determiners
                                                            or self.is_modifier(toks[j - 1].text)):
             return False                                  # "the silver watch": a noun after "the silver"
-        return self.closed(nxt) or v is not None and nxt not in self.kb.kind_of
+        known = nxt in self.kb.kind_of or nxt in self.kb.irregular_plurals   # "the fallen leaves": the leaves
+        return self.closed(nxt) or v is not None and not known
 
     @staticmethod
     def _mods(np: NP) -> bool:

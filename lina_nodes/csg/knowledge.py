@@ -67,6 +67,7 @@ class Knowledge:
     calm_words: frozenset = frozenset()      # "a calm sea", "the still water": water that mirrors, waves or not
     rough_words: frozenset = frozenset()     # "rough waters", "a choppy lake": water that does not mirror
     style_tags: dict = field(default_factory=dict)   # "trending on artstation", "8k": prompt tags, no things
+    trait_words: frozenset = frozenset()     # names a trait lists ("coat" is a garment): a thing; not "abstract"
 
     def kind(self, name: str) -> str:
         k = self.kind_of.get(name)
@@ -305,6 +306,7 @@ def build(data: dict, path: str, sha: str) -> Knowledge:
         abstract_suffixes=tuple(lex.get("abstract_suffixes", [])), concrete_nouns=frozenset(lex.get("concrete_nouns", [])),
         calm_words=frozenset(lex.get("calm_words", [])), rough_words=frozenset(lex.get("rough_words", [])),
         style_tags=_phrase_table({t: t for t in lex.get("style_tags", [])}),
+        trait_words=frozenset(w for t, names in traits.items() if t != "abstract" for w in names if " " not in w),
         verb_particles={k: dict(v) for k, v in lex.get("verb_particles", {}).items()},
         verb_lists={k: frozenset(v) for k, v in verbs.items() if k not in ("regular", "irregular") and isinstance(v, list)},
     )

@@ -649,6 +649,9 @@ def test_ninth_round_entity_names():
     assert set(explicit("the plane is white in color")) == {"plane"}
     assert set(explicit("There is a small little bear on a shelf.")) == {"bear", "shelf"}
     assert set(explicit("a red, white, and blue flag on a pole")) == {"flag", "pole"}
+    assert set(explicit("the fallen leaves on the ground")) == {"leaf", "ground"}
+    assert set(explicit("a man in a winter coat stands on a bench")) == {"man", "winter coat", "bench"}
+    assert set(explicit("the dog leaves the house")) == {"dog", "house"}
     assert set(explicit("The typewriter is old. it's sitting on a wooden table.")) == {"typewriter", "table"}
 
 
