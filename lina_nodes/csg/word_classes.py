@@ -38,10 +38,11 @@ def adjective_not_noun(word: str) -> bool:
 
 
 def never_a_noun(word: str) -> bool:
-    """A pure adjective ("stark", "immaculate") or an inflected verb form ("arranged", "contrasting"), with no noun
-    reading; a verb's base form is not trusted ("log", "bar" are listed only as verbs)."""
+    """A pure adjective or adverb ("stark", "immaculate", "otherwise") or an inflected verb form ("arranged",
+    "contrasting"), with no noun reading; a verb's base form is not trusted ("log", "bar" are listed only as
+    verbs)."""
     found = lemmas(word)
     if not found or set(found) & NOUNS:
         return False
     inflected = "VERB" in found and word not in found["VERB"]
-    return inflected or ("ADJ" in found and "VERB" not in found)
+    return inflected or (bool(set(found) & {"ADJ", "ADV"}) and "VERB" not in found)   # "stark", "otherwise"
