@@ -168,6 +168,8 @@ _FILTERS = {
     # a liquid, a medium or food inside ("a glass of juice"): what else stands in it is refracted, not resting
     "holds_what_fills": lambda G, n, w: any(G.kb.fills(G.nodes[c].name, G.nodes[c].kind)
                                             for c in G.contents(n.id)) == w,
+    # a thing named with "its" ("its round bell", "its bristles") is a part of what "its" names
+    "named_part": lambda G, n, w: bool(n.physics.get("part")) == w,
     # "three trucks piled on top of each other": each rests on the one below
     "stacked": lambda G, n, w: bool(n.physics.get("stacked")) == w,
     "contains_trait": lambda G, n, w: any(G.trait(G.nodes[c], w) for c in G.contents(n.id)),

@@ -633,6 +633,9 @@ def test_eighth_round_entity_names(prompt, names):
      {"contact:picture frame", "contact:remote"}, set()),
     ("A red robot and a blue robot stand in a row. They are all placed on a smooth, gray concrete floor.",
      {"contact:robot"}, set()),
+    # a thing named with "its" after a thing is its part: no shadow of its own; after a figure it is the figure's
+    ("A giant brass tuba with its large bell facing upwards under a lamp.", {"shadow:tuba"}, {"shadow:bell"}),
+    ("a dog and its bone on a rug", {"contact:dog", "contact:bone"}, set()),
 ])
 def test_ninth_round_everyday_phrasing(prompt, want, not_want):
     """Round 9 (held-out J, once measured, as development data)."""
