@@ -1,6 +1,6 @@
 """CSG parser on everyday prompts written by other people (issue 18).
 
-    .venv/bin/python benchmarks/csg_everyday.py [--set dev|heldout|both|heldout_b|...|heldout_m|dev_conv|dev_coco] [--verbose] [--json]
+    .venv/bin/python benchmarks/csg_everyday.py [--set dev|heldout|both|heldout_b|...|heldout_n|dev_conv|dev_coco] [--verbose] [--json]
         [--llm-url http://127.0.0.1:11434/v1 --llm-model NAME [--llm-timeout S]] [--form free] [--limit N]
 
 With --llm-url the same sets are parsed by the optional LLM backend (lina_nodes.csg.llm.parse_llm: the
@@ -63,6 +63,7 @@ SETS = {"dev": ROOT / "tests" / "data" / "csg_everyday_dev.jsonl",
         "heldout_k": ROOT / "tests" / "data" / "csg_everyday_heldout_k.jsonl",
         "heldout_l": ROOT / "tests" / "data" / "csg_everyday_heldout_l.jsonl",
         "heldout_m": ROOT / "tests" / "data" / "csg_everyday_heldout_m.jsonl",
+        "heldout_n": ROOT / "tests" / "data" / "csg_everyday_heldout_n.jsonl",
         "dev_conv": ROOT / "tests" / "data" / "csg_everyday_dev_conv.jsonl",
         "dev_coco": ROOT / "tests" / "data" / "csg_everyday_dev_coco.jsonl"}
 # "a X behind a Y", "a X on the left of a Y": T2I-CompBench's templated lists; every other source is free-form

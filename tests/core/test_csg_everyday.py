@@ -116,9 +116,9 @@ def _load(name):
 #: the held-out sets after B, in the order drawn, and whether their draw capped the templates at 40%
 HELD_OUT_SETS = (("heldout_c", False), ("heldout_d", True), ("heldout_e", True), ("heldout_f", True),
                  ("heldout_g", True), ("heldout_h", True), ("heldout_i", True), ("heldout_j", True),
-                 ("heldout_k", False), ("heldout_l", False), ("heldout_m", False))
+                 ("heldout_k", False), ("heldout_l", False), ("heldout_m", False), ("heldout_n", False))
 #: sets whose half ran out before 150 prompts were kept (DSG-1k's odd half gave 127)
-SHORT_SETS = {"heldout_k": 127}
+SHORT_SETS = {"heldout_k": 127, "heldout_n": 144}
 #: sets drawn for development, each from the even half of its collections (H and G came from the odd halves)
 DEV_SETS = ("dev_conv", "dev_coco")
 LICENCES = ("Apache-2.0", "MIT", "CC-BY-4.0 (COCO captions), via TIFA (Apache-2.0)", "Apache-2.0 (TIFA)",
@@ -136,6 +136,7 @@ FLOORS = {
     "heldout_k": (0.74, 0.75),   # measured once 0.760 / 0.728 (DSG-1k's odd half); 0.742 / 0.757 once the
     #                              dictionary lets long inventories parse whole ("chairs, desks ... on the wall")
     "heldout_l": (0.31, 0.43),   # measured once 0.270 / 0.416 (DPG-Bench's odd half: dense descriptions)
+    "heldout_n": (0.82, 0.71),   # measured once 0.825 / 0.716 (T2I-CompBench's attribute lists)
     "heldout_m": (0.30, 0.47),   # measured once 0.310 / 0.478 (the rest of DPG-Bench's odd half)   # measured once 0.821 / 0.770 (the last of TIFA's odd half)
     "dev_conv": (0.76, 0.71),    # development: the even half's free-form prompts, annotated with the conventions
     "dev_coco": (0.92, 0.84),    # development: TIFA's even half
@@ -169,7 +170,8 @@ def test_everyday_sets_are_sourced_split_once_and_large_enough():
                        for x in items) <= 0.4 * len(items), name
         earlier = earlier + items
     half = lambda x: int(hashlib.sha256(("part:" + x["p"]).encode()).hexdigest()[0], 16) % 2   # noqa: E731
-    for name in ("heldout_g", "heldout_h", "heldout_i", "heldout_j", "heldout_k", "heldout_l", "heldout_m"):
+    for name in ("heldout_g", "heldout_h", "heldout_i", "heldout_j", "heldout_k", "heldout_l", "heldout_m",
+                 "heldout_n"):
         assert all(half(x) == 1 for x in _load(f"csg_everyday_{name}.jsonl")), name
     for name in DEV_SETS:                          # development: the other half, disjoint from every held-out set
         items = _load(f"csg_everyday_{name}.jsonl")
@@ -182,6 +184,9 @@ def test_everyday_sets_are_sourced_split_once_and_large_enough():
     assert max(Counter(x["source"] for x in k).values()) <= 30
     for name in ("heldout_l", "heldout_m"):        # DPG-Bench's dense descriptions
         assert {x["source"] for x in _load(f"csg_everyday_{name}.jsonl")} == {"DPG-Bench"}, name
+    n = _load("csg_everyday_heldout_n.jsonl")      # T2I-CompBench's attribute lists, at most 50 per list
+    assert {x["source"] for x in n} <= {f"T2I-CompBench/{k}" for k in ("color", "shape", "texture", "numeracy")}
+    assert max(Counter(x["source"] for x in n).values()) <= 50
 
 
 def test_everyday_dev_set_does_not_drop():
