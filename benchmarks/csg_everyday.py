@@ -49,23 +49,12 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 from csg_accuracy import attr_value, gold_nodes, match_nodes, ratio  # noqa: E402
 from lina_nodes.csg.parser import parse  # noqa: E402
 
-SETS = {"dev": ROOT / "tests" / "data" / "csg_everyday_dev.jsonl",
-        "heldout": ROOT / "tests" / "data" / "csg_everyday_heldout.jsonl",
-        "heldout_b": ROOT / "tests" / "data" / "csg_everyday_heldout_b.jsonl",
-        "heldout_c": ROOT / "tests" / "data" / "csg_everyday_heldout_c.jsonl",
-        "heldout_d": ROOT / "tests" / "data" / "csg_everyday_heldout_d.jsonl",
-        "heldout_e": ROOT / "tests" / "data" / "csg_everyday_heldout_e.jsonl",
-        "heldout_f": ROOT / "tests" / "data" / "csg_everyday_heldout_f.jsonl",
-        "heldout_g": ROOT / "tests" / "data" / "csg_everyday_heldout_g.jsonl",
-        "heldout_h": ROOT / "tests" / "data" / "csg_everyday_heldout_h.jsonl",
-        "heldout_i": ROOT / "tests" / "data" / "csg_everyday_heldout_i.jsonl",
-        "heldout_j": ROOT / "tests" / "data" / "csg_everyday_heldout_j.jsonl",
-        "heldout_k": ROOT / "tests" / "data" / "csg_everyday_heldout_k.jsonl",
-        "heldout_l": ROOT / "tests" / "data" / "csg_everyday_heldout_l.jsonl",
-        "heldout_m": ROOT / "tests" / "data" / "csg_everyday_heldout_m.jsonl",
-        "heldout_n": ROOT / "tests" / "data" / "csg_everyday_heldout_n.jsonl",
-        "dev_conv": ROOT / "tests" / "data" / "csg_everyday_dev_conv.jsonl",
-        "dev_coco": ROOT / "tests" / "data" / "csg_everyday_dev_coco.jsonl"}
+DATA = ROOT / "tests" / "data"
+SETS = {"dev": DATA / "csg_everyday_dev.jsonl", "heldout": DATA / "csg_everyday_heldout.jsonl",
+        **{name: DATA / f"csg_everyday_{name}.jsonl"
+           for name in ("heldout_b", "heldout_c", "heldout_d", "heldout_e", "heldout_f", "heldout_g", "heldout_h",
+                        "heldout_i", "heldout_j", "heldout_k", "heldout_l", "heldout_m", "heldout_n", "dev_conv",
+                        "dev_coco")}}
 # "a X behind a Y", "a X on the left of a Y": T2I-CompBench's templated lists; every other source is free-form
 TEMPLATE_SOURCES = ("T2I-CompBench/spatial", "T2I-CompBench/3d_spatial")
 ATTRS = ("color", "material", "pattern", "size", "count")

@@ -4,7 +4,7 @@
 street"). A mixin: it reads and writes the sentence's state (``b``, ``cs``, ``subjects``, ``last_obj``...)."""
 from __future__ import annotations
 
-from .chunker import IMPLIED_NAMES
+from .chunker import IMPLIED_NAMES, POSSESSIVES
 from .knowledge import third_person
 
 _EFFECT_KINDS = frozenset(IMPLIED_NAMES.values())                # reflection, shadow...: owned, not placed
@@ -191,7 +191,7 @@ class Attachment:
         with a dog on a leash", "a box with a cube in it", "violins with their bows on the ground", nor "a stall
         with hay on the floor")."""
         if not (owners and self.peek(j, "PREP") and self.cs[j].value == "on" and self.peek(j + 1, "NP")
-                and self.peek(i + 1, "NP") and self.cs[i + 1].value.det not in ("his", "her", "its", "their")):
+                and self.peek(i + 1, "NP") and self.cs[i + 1].value.det not in POSSESSIVES):
             return False
         place, kb, has, by_id = self.cs[j + 1].value, self.b.kb, self.b.has, self.b.by_id
         kind = kb.kind(place.name)

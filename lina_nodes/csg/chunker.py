@@ -157,6 +157,17 @@ def singularize(word: str, kb: Knowledge) -> tuple[str, bool]:
     return word, False
 
 
+def _drinking_glasses(np: NP) -> None:
+    """Counted glasses are drinking glasses ("six glasses"), not eyeglasses ("a pair of glasses")."""
+    if np.name == "glasses":
+        np.name, np.plural = "glass", True
+
+
+def _verb_before_particle(w: str, nxt: str) -> bool:
+    """A word the dictionary knows as a verb before "along", "across", "past"...: "a train speeds along"."""
+    return nxt in MOTION_PARTICLES and "VERB" in classes(w)
+
+
 def _skip_phrase(toks: list[Tok], i: int) -> int:
     """How many tokens from i a phrase of SKIP_PHRASES covers (0: none)."""
     for phrase in SKIP_PHRASES:
@@ -278,8 +289,8 @@ class Chunker:
         self._name(np, words)
         if np.det in ("these", "those") and np.name in ("object", "item", "thing", "piece", "one"):
             np.pronoun = True                            # "These objects rest on the table": the things just named
-        if np.name == "glasses" and np.count is not None and all(t.text != "pair" for t in toks[i:j]):
-            np.name, np.plural = "glass", True            # "six glasses": drinking glasses, counted
+        if np.count is not None and all(t.text != "pair" for t in toks[i:j]):
+            _drinking_glasses(np)                         # "six glasses": drinking glasses, counted
         if depth >= MAX_DEPTH:
             return np, j
         if np.name in self.kb.collective_nouns and j + 1 < n and toks[j].text == "of":
@@ -307,8 +318,8 @@ class Chunker:
         if sub is None:
             return None
         inner, j = sub
-        if inner.name == "glasses" and np.name != "pair":
-            inner.name, inner.plural = "glass", True      # "a couple of glasses": drinking glasses
+        if np.name != "pair":
+            _drinking_glasses(inner)                      # "a couple of glasses": drinking glasses
         inner.start, inner.det = np.start, np.det or inner.det
         inner.negated = inner.negated or np.negated
         for key in ("color", "material", "finish", "pattern", "size", "descriptor"):
@@ -579,7 +590,7 @@ class Chunker:
         nxt = toks[j + 1].text if j + 1 < n else ""
         return bool(words) and w.endswith("s") and j + 1 < n \
             and (nxt in kb.determiners or _number(nxt, kb) is not None
-                 or (nxt in MOTION_PARTICLES and "VERB" in classes(w))) \
+                 or _verb_before_particle(w, nxt)) \
             and w not in kb.kind_of and singularize(w, kb)[0] not in kb.kind_of
 
     def _unknown_participle(self, toks, j, n, words, np) -> bool:
@@ -627,9 +638,8 @@ class Chunker:
     def _adjective_word(self, toks, j, n, words, np) -> bool:
         """"thrilling and delighting the adventurous": an unknown -ous / -ful / -ical word is an adjective, no
         noun, unless a known noun follows it."""
-        kb, w = self.kb, toks[j].text
-        return w.endswith(ADJECTIVE_ENDINGS) and len(w) > 5 and w.isalpha() and w not in kb.kind_of \
-            and w not in kb.mass_nouns and w not in kb.concrete_nouns and w not in kb.collective_nouns \
+        w = toks[j].text
+        return w.endswith(ADJECTIVE_ENDINGS) and len(w) > 5 and self._unknown(w) \
             and (j + 1 >= n or self.closed(toks[j + 1].text) or toks[j + 1].text in SENTENCE_END)
 
     def _adverb(self, toks, j, n, words, np) -> bool:
@@ -724,8 +734,8 @@ class Chunker:
         if w.endswith("ed") and (place or nxt in ("by", "with")
                                  or (out[-1].type == "NP" and self._past_verb(w, nxt))):
             return (w[:-3] + "y" if w.endswith("ied") else guess_lemma(w[:-2])), "part"
-        if w.endswith("s") and not w.endswith("ss") and out[-1].type in ("NP", "REL") and (starts_np or (
-                (place or nxt in MOTION_PARTICLES) and "VERB" in classes(w))):     # "a train speeds along the track"
+        if w.endswith("s") and not w.endswith("ss") and out[-1].type in ("NP", "REL") and (
+                starts_np or (place and "VERB" in classes(w)) or _verb_before_particle(w, nxt)):   # "speeds along"
             return (w[:-2] if w.endswith(("ches", "shes", "xes")) else w[:-1]), "s"
         return None
 

@@ -138,8 +138,8 @@ class _Builder:
                 "span": (np.start, np.end)}
         if node["count"] == 0 and not np.negated:
             node["negated"] = True
-        owner = self.by_id.get(self.last) if self.last else None
-        if np.det == "its" and name not in IMPLIED_NAMES and owner is not None and owner["kind"] != "agent":
+        holder = self.by_id.get(self.last) if self.last else None
+        if np.det == "its" and name not in IMPLIED_NAMES and holder is not None and holder["kind"] != "agent":
             node["physics"]["part"] = True     # "a tuba with its round bell": a part ("a dog and its bone": the dog's)
         self._merge(node, np)
         if name in IMPLIED_NAMES:

@@ -38,6 +38,7 @@ class _Graph:
         self._owned: dict | None = None           # (kind, of) -> first explicit, non-negated node id
         self._held_up: set | None = None
         self._acted: dict[tuple, set] = {}      # (verb list, placed) -> nodes its verbs act on
+        self._scene: dict[str, bool] = {}       # trait -> some explicit node of the prompt has it
         self.deadline = None if max_seconds is None else time.monotonic() + max_seconds
         self.max_seconds = max_seconds
         self._ticks = 0
@@ -111,15 +112,14 @@ class _Graph:
 
     def scene_has(self, trait: str) -> bool:
         """An explicit, non-negated node of the prompt has the trait (cached)."""
-        key = ("scene", trait)
-        if key not in self._acted:
-            self._acted[key] = any(n.explicit and not n.negated and self.trait(n, trait) for n in self.nodes.values())
-        return bool(self._acted[key])
+        if trait not in self._scene:
+            self._scene[trait] = any(n.explicit and not n.negated and self.trait(n, trait) for n in self.nodes.values())
+        return self._scene[trait]
 
     def rough_water(self, n: Node) -> bool:
         """Water called rough, or not called calm in a scene with waves, surf or a storm ("riding a surfboard in
         the water", "rough waters")."""
-        words = set(str(n.texture.get("descriptor", "")).replace(",", " ").split())
+        words = _descriptor_words(n)
         return self.trait(n, "liquid") and not words & self.kb.calm_words \
             and (bool(words & self.kb.rough_words) or self.scene_has("rough_water"))
 
@@ -155,6 +155,11 @@ def _one_of(want) -> list:
     return want if isinstance(want, list) else [want]
 
 
+def _descriptor_words(n: Node) -> set:
+    """The words the prompt put before the noun ("a calm, glassy sea": calm, glassy)."""
+    return set(str(n.texture.get("descriptor", "")).replace(",", " ").split())
+
+
 #: Rule filter key -> test(graph, node, wanted value); a rule's node matches when every test passes.
 _FILTERS = {
     "kind": lambda G, n, w: n.kind in _one_of(w),
@@ -184,8 +189,7 @@ _FILTERS = {
     # water in a scene with waves, surf or a storm ("riding a surfboard in the water") is rough: no mirror
     "in_rough_water": lambda G, n, w: G.rough_water(n) == w,
     # a word the prompt puts before the noun ("a calm sea", "a rainy window")
-    "descriptor": lambda G, n, w: bool(set(str(n.texture.get("descriptor", "")).replace(",", " ").split())
-                                       & set(_one_of(w))),
+    "descriptor": lambda G, n, w: bool(_descriptor_words(n) & set(_one_of(w))),
     # a light that something stands on ("landing on the moon") is ground there, not a light
     "lit": lambda G, n, w: (not (G.trait(n, "ground_when_stood_on") and G.holds_up(n.id))
                             and not G.handled(n.id)) == w,

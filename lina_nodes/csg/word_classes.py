@@ -4,7 +4,7 @@ The rule parser knows the nouns of its knowledge file; a word it does not know i
 where a noun would. Long scene descriptions are full of words that cannot be one ("an immaculate desk", "neatly
 arranged", "poised"), so the chunker asks here before it makes an unknown word a thing. The dictionary lists
 irregular and non-noun words, not every regular noun ("bar" and "log" appear only as verbs), so only two answers
-are trusted: a pure adjective ("stark", "quaint") and an inflected verb form ("arranged", "contrasting"). Without
+are trusted: a pure adjective or adverb ("stark", "otherwise") and an inflected verb form ("arranged"). Without
 LemmInflect installed every answer is "unknown" and the parser behaves as before.
 """
 from __future__ import annotations
@@ -28,6 +28,7 @@ def lemmas(word: str) -> dict:
 
 
 def classes(word: str) -> frozenset:
+    """The universal POS tags the dictionary gives ``word`` ("ADJ", "NOUN", "VERB"...)."""
     return frozenset(lemmas(word))
 
 
