@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass, field
 
 from .knowledge import Knowledge
-from .word_classes import adjective_not_noun, classes, never_a_noun
+from .word_classes import NOUNS as NOUN_TAGS, adjective_not_noun, classes, lemmas, never_a_noun, verb_lemma
 
 TOKEN_RE = re.compile(r"[^\W_]+(?:['\u2019\-][^\W_]+)*%?|[.,;:!?()&]")
 SENTENCE_END = {".", ";", "!", "?", ":", "(", ")"}
@@ -32,7 +32,8 @@ CLOSED_OTHER = {"there", "here", "with", "without", "of", "by", "than", "more", 
 IMPLIED_NAMES = {"reflection": "reflection", "shadow": "shadow", "splash": "splash", "ripple": "ripple",
                  "refraction": "refraction", "contact": "contact"}
 SCENE_WORDS = {"scene", "image", "picture", "photo", "photograph", "render", "illustration", "painting",
-               "drawing", "view", "shot", "close-up", "closeup", "cartoon", "sketch", "portrait"}
+               "drawing", "view", "shot", "close-up", "closeup", "cartoon", "sketch", "portrait",
+               "video", "footage", "lapse", "timelapse", "clip", "tableau", "silhouette"}   # "drone footage of"
 MAX_NOUN_WORDS = 3
 MAX_PRE = 6
 MAX_MODS = 8
@@ -53,7 +54,9 @@ SKIP_PHRASES = (
     ({"hand"}, {"in"}, {"hand"}),                                    # "walking hand in hand on the beach"
     ({"in"}, {"color", "colour"}),                                   # "the plane is white in color"
     ({"side"}, {"by"}, {"side"}),                                    # "sausages sitting side by side"
+    ({"in"}, {"a", "the"}, {"still"}, {"frame"}),                    # "In a still frame, a park bench": framing
 )
+NAME_PARTICLES = ("van", "von", "de", "da", "del", "la", "le", "di")   # "by Vincent van Gogh"
 MODAL_NEXT = ("be", "not", "see", "barely", "only", "also", "clearly", "hardly")
 VERB_ADVERBS = ("low", "high", "far", "deep", "nearby", "overhead", "apart", "upright", "still", "alone")
 HALF_ADVERBS = ("half", "partially", "partly", "freshly", "newly", "recently", "fully")   # "a half eaten pie"
@@ -221,6 +224,7 @@ class Chunker:
     def __init__(self, kb: Knowledge):
         self.kb = kb
         self.names: frozenset = frozenset()   # words the prompt capitalises ("the surface of Mars"): names
+        self.after_pair = False                # the phrase being read follows "A and" (``_pair_verb``)
 
     # -- classification --------------------------------------------------------------------
     def is_modifier(self, w: str) -> bool:
@@ -553,6 +557,18 @@ class Chunker:
         return None
 
     # head stops: each says whether the word at j ends (or is not part of) the head noun
+    def _pair_verb(self, toks, j, n, words, np) -> bool:
+        """After "A and", a verb's base form ends B: "the glass vase and metallic tongs mix the greens", "the
+        chair and lamp provide comfort" (a plural subject takes the base form; only a word the dictionary has as
+        a verb, before an article or, for a word never a noun, before any open word)."""
+        if not (words and self.after_pair) or j + 1 >= n:
+            return False
+        w, nxt = toks[j].text, toks[j + 1].text
+        found = lemmas(w)
+        if w not in found.get("VERB", ()) or w in self.kb.kind_of:
+            return False
+        return nxt in self.kb.determiners or (not set(found) & NOUN_TAGS and not self.closed(nxt))
+
     def _closed_word(self, toks, j, n, words, np) -> bool:
         """A closed-class word: "a cat on", "the dog and"."""
         return self.closed(toks[j].text)
@@ -571,6 +587,8 @@ class Chunker:
         known_noun = w in kb.kind_of or singularize(w, kb)[0] in kb.kind_of or w in kb.mass_nouns \
             or (bool(words) and w in kb.trait_words) \
             or (w in kb.ing_nouns and nxt not in kb.determiners)     # "building behind train"; "building a wall"
+        if words and w in kb.ing_nouns and nxt in (None, ",", ".", ";") and kb.kind(words[-1]) != "agent":
+            return False                                   # "a government building", "an office building."
         if words:
             # a second word that is a verb form ends the phrase ("a cat eats"; "the sun set behind")
             sky = kb.has_trait(words[-1], kb.kind(words[-1]), "sky_light")
@@ -706,6 +724,8 @@ class Chunker:
 
     def verb_particle(self, w: str, out: list) -> str | None:
         """The relation a word right after a verb means for that verb's list (``verb_particles``), else None."""
+        if len(out) >= 2 and out[-1].type == "OTHER" and str(out[-1].value).endswith("ly"):
+            out = out[:-1]                       # "sailing leisurely along the river": past the adverb
         if not out or out[-1].type != "VERB":
             return None
         for name, table in self.kb.verb_particles.items():
@@ -717,12 +737,19 @@ class Chunker:
         """An unknown word used as a verb right after a noun phrase: "a man reading a paper",
         "a car parked on the road", "a dog sniffs a shoe". Returns (lemma, form) or None."""
         w = toks[i].text
+        if len(out) >= 3 and out[-1].type == "NP" and out[-2].type == "CONJ" and out[-2].value == "and" \
+                and out[-3].type == "NP" and i + 1 < len(toks):
+            self.after_pair = not any(c.type == "VERB" for c in out[self._clause_start(out):])
+            pair_verb = self._pair_verb(toks, i, len(toks), [w], None)
+            self.after_pair = False
+            if pair_verb:
+                return w, "base"                  # "the vase and tongs mix the greens"
         if out and out[-1].type in ("CONJ", "COMMA", "NEG") and w.endswith("ing") and len(w) > 4 \
                 and w not in self.kb.ing_nouns and w not in self.kb.kind_of and w.isalpha():
-            return guess_lemma(w[:-3]), "ing"
+            return verb_lemma(w) or guess_lemma(w[:-3]), "ing"
         if out and out[-1].type in ("CONJ", "COMMA") and w.endswith("ed") and len(w) > 4 and w.isalpha() \
                 and i + 1 < len(toks) and toks[i + 1].text == "by" and w not in self.kb.kind_of:
-            return (w[:-3] + "y" if w.endswith("ied") else guess_lemma(w[:-2])), "part"   # ", battered by the waves"
+            return verb_lemma(w) or (w[:-3] + "y" if w.endswith("ied") else guess_lemma(w[:-2])), "part"   # ", battered by the waves"
         if not out or out[-1].type not in ("NP", "AUX", "REL") or w in self.kb.kind_of or w in self.kb.mass_nouns \
                 or self.closed(w) or not w.isalpha() or len(w) < 4:
             return None
@@ -730,13 +757,38 @@ class Chunker:
         starts_np = nxt in self.kb.determiners or _number(nxt, self.kb) is not None
         place = nxt in self.kb.spatial or nxt in self.kb.verb_particles.get("travel", {})
         if w.endswith("ing") and (starts_np or place or (out[-1].type == "AUX" and w not in self.kb.ing_nouns)):
-            return guess_lemma(w[:-3]), "ing"   # "is telling jokes": after "is", an -ing word is the verb
+            return verb_lemma(w) or guess_lemma(w[:-3]), "ing"   # "is telling jokes": after "is", an -ing word is the verb
         if w.endswith("ed") and (place or nxt in ("by", "with")
                                  or (out[-1].type == "NP" and self._past_verb(w, nxt))):
-            return (w[:-3] + "y" if w.endswith("ied") else guess_lemma(w[:-2])), "part"
+            return verb_lemma(w) or (w[:-3] + "y" if w.endswith("ied") else guess_lemma(w[:-2])), "part"
         if w.endswith("s") and not w.endswith("ss") and out[-1].type in ("NP", "REL") and (
                 starts_np or (place and "VERB" in classes(w)) or _verb_before_particle(w, nxt)):   # "speeds along"
             return (w[:-2] if w.endswith(("ches", "shes", "xes")) else w[:-1]), "s"
+        return None
+
+    @staticmethod
+    def _clause_start(out: list) -> int:
+        """Index in ``out`` after the last sentence end or comma."""
+        for k in range(len(out) - 1, -1, -1):
+            if out[k].type in ("END", "COMMA"):
+                return k + 1
+        return 0
+
+    def _credit_end(self, toks: list[Tok], i: int, out: list) -> int | None:
+        """Where a credit ends that names no thing in the picture: "by Vincent van Gogh" or "in the style of
+        Ukiyo" running to a comma or the end ("waves lapping on sand by Hokusai, in the style of Ukiyo"); None
+        otherwise."""
+        n, w = len(toks), toks[i].text
+        if w == "by" and out and i + 1 < n and toks[i + 1].text in self.names:
+            j = i + 1
+            while j < n and (toks[j].text in self.names or toks[j].text in NAME_PARTICLES):
+                j += 1
+            return j if j >= n or toks[j].text in (",", ".", ";", "|") else None
+        if w == "in" and [t.text for t in toks[i + 1:i + 4]] == ["the", "style", "of"]:
+            j = i + 4
+            while j < n and toks[j].text not in (",", ".", ";", "|"):
+                j += 1
+            return j
         return None
 
     @staticmethod
@@ -835,6 +887,10 @@ class Chunker:
                     and self._verb_word(toks[i + 2].text):
                 i += 2          # "a girl in black balances on a surfboard": what she wears, no place
                 continue
+            credit = self._credit_end(toks, i, out)
+            if credit:
+                i = credit      # "by Hokusai", "in the style of Ukiyo": who made it, no thing
+                continue
             tag = _match_phrase(toks, i, kb.style_tags) if (not out or out[-1].type in ("COMMA", "END")) else None
             if tag and (i + tag[1] >= n or toks[i + tag[1]].text in (",", ".", "|", ";")):
                 i += tag[1]     # ", trending on artstation, 8k": a prompt tag between commas, no thing
@@ -930,7 +986,16 @@ class Chunker:
                 out.append(Chunk("ADJ", w, t.start, t.end))  # predicate adjective: "the sun is low"
                 i += 1
                 continue
+            if w in ("shadow", "shade") and len(out) >= 2 and out[-1].type == "CONJ" and out[-2].type == "VERB" \
+                    and i + 1 < n and toks[i + 1].text not in ("of", ",", "."):
+                np = NP(name="shadow", start=t.start, end=t.end, owner_last=True)   # "surround and shadow deep
+                out.append(Chunk("NP", np, t.start, t.end))                          # canyons": theirs
+                i += 1
+                continue
+            self.after_pair = len(out) >= 2 and out[-1].type == "CONJ" and out[-1].value == "and" \
+                and out[-2].type == "NP" and not any(c.type == "VERB" for c in out[self._clause_start(out):])
             r = self.np_at(toks, i)
+            self.after_pair = False
             if r is None and w in ("her", "his", "their"):
                 out.append(Chunk("NP", NP(name="", start=t.start, end=t.end, pronoun=True), t.start, t.end))
                 i += 1
@@ -955,6 +1020,6 @@ class Chunker:
 
 
 #: Tests that end the head noun at a word (``Chunker._read_head``), any one suffices.
-_HEAD_STOPS = (Chunker._closed_word, Chunker._adjective_word, Chunker._not_a_noun, Chunker._number_after_noun, Chunker._verb_not_noun, Chunker._unknown_verb,
+_HEAD_STOPS = (Chunker._closed_word, Chunker._pair_verb, Chunker._adjective_word, Chunker._not_a_noun, Chunker._number_after_noun, Chunker._verb_not_noun, Chunker._unknown_verb,
                Chunker._unknown_participle, Chunker._participle_after_noun, Chunker._adverb,
                Chunker._modifier_after_noun, Chunker._modal_can)

@@ -234,7 +234,7 @@ _PREDICATE_KEYS = (("colors", "texture", "color"), ("materials", "texture", "mat
 
 def _edge_place(phrase: str) -> str | None:
     """"at / near / by the edge (corner) of X": a place on X at its border (the layout reads it); "at the bottom
-    of X": on X's floor or bed (a rule reads it); else None."""
+    of X": on X's floor or bed (a rule reads it; "on the bottom of X": ``on_bottom``); else None."""
     words = phrase.lower().split()
     if "against" in words:
         return "against"       # "a ladder against a wall": touching it (a rule reads it)
@@ -243,7 +243,7 @@ def _edge_place(phrase: str) -> str | None:
     if "of" not in words:
         return None
     if "bottom" in words:
-        return "bottom"
+        return "on_bottom" if words[:1] == ["on"] else "bottom"   # "an oven on the bottom of a toaster": under it
     return "edge" if ("edge" in words or "corner" in words) and "on" not in words[:1] else None
 
 
@@ -279,6 +279,7 @@ class _Sentence(Attachment):
         self.looked_at: list[str] = []     # the objects of "looks at" just read
         self.carried: list[str] = []       # what a "with" group just gave the subjects ("a person with a cane")
         self.worn = False                  # a garment after "in" was just read
+        self.first: list[str] = []         # the sentence's first subjects ("clouds drifted ..., casting shadows")
 
     def run(self) -> None:
         i = 0
@@ -353,6 +354,7 @@ class _Sentence(Attachment):
     def set_subjects(self, ids: list[str]) -> None:
         if self.subjects and self.subjects != ids:
             self.b.prev_subjects = list(self.subjects)
+        self.first = self.first or list(ids)
         self.subjects = ids
         self.b.cur_subjects = list(ids)
         for rel, objs, third, neg, attrs in self.pending:
@@ -369,7 +371,8 @@ class _Sentence(Attachment):
         if not self.verb:
             return
         by_id = self.b.by_id
-        effects = [o for o in objs if by_id[o]["kind"] in _EFFECT_KINDS and "of" not in by_id[o]["physics"]]
+        effects = [o for o in objs if by_id[o]["kind"] in _EFFECT_KINDS
+                   and ("of" not in by_id[o]["physics"] or self.verb == "casts")]   # "casting their shadows"
         if effects and self.subjects and by_id[self.subjects[0]]["kind"] != "light":
             # "the tree cast a shadow over the bush": the shadow is the tree's (a candle's shadows are others')
             for o in effects:
@@ -659,11 +662,20 @@ class _Sentence(Attachment):
         """VERB: an action on the objects that follow, a passive ("eaten by"), or containment."""
         c = self.cs[i]
         lemma, form, rel = c.value, c.form, third_person(c.value)
-        if form in ("ing", "part") and self.follows_last_object(i):
-            self.subjects = list(self.last_obj)  # "a bird watching a snake eating a mouse"
+        parts = bool(self.last_obj) and bool(self.b.by_id[self.last_obj[0]]["physics"].get("part"))   # "its X and Y"
+        if form in ("ing", "part") and self.follows_last_object(i) and not parts:
+            self.subjects = list(self.last_obj)  # "a bird watching a snake eating a mouse"; "a vase with its
+            #                                      round mouth held flowers": the vase holds them
+        if lemma == "cast" and form == "ing" and self.cs[i - 1].type == "COMMA" and self.first:
+            self.subjects = list(self.first)      # "clouds drifted across the sky, casting shadows": the clouds'
         j = i + 1
         if form in ("part", "past") and self.peek(j, "BY") and self.peek(j + 1, "NP"):
-            return self.passive_agents(j + 1, rel)
+            if not self.place_after_by(j):
+                return self.passive_agents(j + 1, rel)
+            self.verb, self.passive = rel, False
+            places, k = self.group(j + 1)
+            self.relate("next_to", places)
+            return k
         bears = self.bears_weight(lemma, j)
         if lemma in self.b.kb.containment_verbs and self.subjects and self.peek(j, "COMP", "NP") and not bears:
             return self.containment(j, lemma, rel)
@@ -684,6 +696,12 @@ class _Sentence(Attachment):
         elif self.subjects and lemma in self.b.kb.verb_lists.get("reflection", ()):
             self.link(objs, self.subjects, "spatial", "in", verb=rel)   # "a mirror reflecting a cat": the cat in it
             self.last_obj = objs
+        elif self.subjects and lemma == "fill" and self.fill_with_things(objs, rel):
+            self.last_obj = objs
+        elif self.containers() and lemma in self.b.kb.verb_lists.get("cook_in", ()) \
+                and all(self.fills(o) for o in objs):
+            self.link(objs, self.containers(), "spatial", "in")   # "the kettle and spoon boil the water": in it
+            self.action(objs)
         elif self.subjects:
             self.action(objs)
             if lemma in self.b.kb.verb_lists.get("straddle", ()) and form != "part":   # "a boy riding a skateboard",
@@ -695,6 +713,30 @@ class _Sentence(Attachment):
         else:
             self.set_subjects(objs)
         return j
+
+    def fill_with_things(self, objs: list[str], rel: str) -> bool:
+        """"four toys and four shrimp filled the toy chest", "pigs and cups filled the table": the things are in
+        a container or on anything else they fill; a figure filling a container acts on it."""
+        by_id = self.b.by_id
+        things = [s for s in self.subjects if by_id[s]["kind"] in ("object", "agent", "container")]
+        if len(things) != len(self.subjects):
+            return False
+        for o in objs:
+            inside = by_id[o]["kind"] == "container"
+            if by_id[o]["kind"] == "region" and not self.b.has(o, "flat_region", "field", "ground"):
+                return False          # "incense filled the room": the air of a place, no support
+            placed = [s for s in things if not (inside and by_id[s]["kind"] == "agent" and by_id[o]["kind"] == "container")]
+            if not placed:
+                return False
+            self.link(placed, [o], "spatial", "in" if inside else "on")
+        return True
+
+    def place_after_by(self, j: int) -> bool:
+        """"frogs croaked by the pond", "pigs sat by the lake": "by" a place (water, a region, a surface) is beside
+        it, not who did it."""
+        name = self.cs[j + 1].value.name
+        kind = self.b.kb.kind(name)
+        return kind in ("region", "surface") or self.b.kb.has_trait(name, kind, "liquid")
 
     def passive_agents(self, j: int, rel: str) -> int:
         """NP... after "by": "a mouse eaten by a snake" -> snake eats mouse."""

@@ -165,6 +165,7 @@ _FILTERS = {
     "kind": lambda G, n, w: n.kind in _one_of(w),
     "kind_not": lambda G, n, w: n.kind not in w,
     "name": lambda G, n, w: n.name in _one_of(w),
+    "name_not": lambda G, n, w: n.name not in w,
     "trait": lambda G, n, w: any(G.trait(n, t) for t in _one_of(w)),
     "trait_not": lambda G, n, w: not any(G.trait(n, t) for t in w),
     "negated": lambda G, n, w: n.negated == w,

@@ -47,3 +47,10 @@ def never_a_noun(word: str) -> bool:
         return False
     inflected = "VERB" in found and word not in found["VERB"]
     return inflected or (bool(set(found) & {"ADJ", "ADV"}) and "VERB" not in found)   # "stark", "otherwise"
+
+
+def verb_lemma(word: str) -> str | None:
+    """The base form the dictionary gives an inflected verb ("travelling" -> "travel"), None when it does not know
+    the word as a verb; the chunker's spelling heuristic answers then."""
+    found = lemmas(word).get("VERB")
+    return found[0] if found and word not in found else None
