@@ -13,7 +13,8 @@ _SIDE_BY_SIDE = frozenset({"next_to", "left_of", "right_of", "close_to"})   # wh
 _OBJECT_PLACES = {"mount": ("on", "in", "inside"), "emission": None, "marking": None,   # "painting a mural on a wall"
                   "examine": None,                                                 # "examined each item on the shelf"
                   "place_object": ("on", "onto", "into", "inside"),                # "putting a book on a shelf"
-                  "possess": ("on", "in", "inside")}                               # "a woman has a cat on her lap"
+                  "possess": ("on", "in", "inside"),                               # "a woman has a cat on her lap"
+                  "pour": ("on", "in", "inside", "onto", "into")}                  # "pouring wine into a glass"
 _RIM_WORDS = frozenset(("rim", "edge", "lip", "side", "top", "handle", "bottom", "brim", "spout", "neck"))
 _BORDER_WORDS = ("edge", "corner")
 
@@ -103,6 +104,8 @@ class Attachment:
         if not (self.verb and i > 1 and prev_objs and self.cs[i - 1].type == "NP" and self.cs[i - 2].type == "VERB"):
             return False
         kb = self.b.kb
+        if self.verb in self.b.verb_forms("pour"):
+            return self.cs[i].value in _OBJECT_PLACES["pour"]     # "pouring wine into a glass": the wine is in it
         if any(self.b.has(o, "part", "liquid") for o in prev_objs):
             return False          # a part stays its owner's; "riding a wave on a surfboard": the rider is on it
         if self.verb in self.b.verb_forms("make_object") and self.cs[i].value == "on" and self.peek(i + 1, "NP"):

@@ -598,6 +598,8 @@ class Chunker:
                                and nxt not in kb.determiners)
         if known_noun or (nxt == "of" and singularize(w, kb)[0] in kb.collective_nouns):
             return False                                   # "in front of rows of pastries": the pastries
+        if j > 0 and toks[j - 1].text in ("with", "of") and v[1] == "s":
+            return False                                   # "a bed covered with blankets": a noun after "with"
         if np.det is None and np.count is None and not self._mods(np):
             return True
         return v[1] in ("ing", "part", "past") and nxt is not None and (nxt in kb.determiners or nxt == "by")

@@ -240,6 +240,8 @@ def _edge_place(phrase: str) -> str | None:
         return "against"       # "a ladder against a wall": touching it (a rule reads it)
     if words[:1] == ["on"] and "side" in words and "of" in words:
         return "side"          # "on the right side of a road": on the road at that side (a rule reads it)
+    if words == ["at"]:
+        return "at"            # "standing at the beach shoreline": where one stands (a rule reads it)
     if "of" not in words:
         return None
     if "bottom" in words:
@@ -333,6 +335,9 @@ class _Sentence(Attachment):
                 attrs["voice"] = "passive"
         if third:
             attrs["third"] = third
+        if self.passive and rel in ("in", "inside") and self.subjects and self.verb in self.b.verb_forms("cover"):
+            self.link(objs, self.subjects, "spatial", "on", verb=self.verb)   # "a house covered in snow": on it
+            return
         if not self.subjects:
             self.pending.append((rel, objs, third, self.neg, dict(attrs)))
         for s in self.placed_subjects(rel):
@@ -501,7 +506,10 @@ class _Sentence(Attachment):
             self.last_obj = [obj]
         elif self.places_the_mount(i, prev_objs):
             # what a marking verb makes ("writing BONEZ on a chalkboard") is on the surface as if painted on it
-            marked = {"verb": self.verb, "voice": "passive"} if self.verb in self.b.verb_forms("marking") else {}
+            marked = {"verb": self.verb, "voice": "passive"} if self.verb in self.b.verb_forms("marking") else (
+                {"verb": self.verb} if self.verb in self.b.verb_forms("pour") else {})   # "pouring wine into": splash
+            if marked.get("verb") in self.b.verb_forms("pour") and self.b.by_id[obj]["kind"] == "container":
+                rel = "in"                        # "pouring a hot beverage on a cup": into it
             self.link(prev_objs, [obj], "spatial", rel, **marked)
             self.last_obj = [obj]
         elif self.shares_the_support(i, rel, prev_rel, prev_objs):
@@ -689,9 +697,14 @@ class _Sentence(Attachment):
         if bears:
             self.bear(objs)
             return j
-        if self.subjects and lemma in self.b.kb.verb_lists.get("cover", ()) and form != "ing" \
-                and self.cs[i + 1].value.det is not None:   # "a grass covered field" is a kind of field
+        covers = lemma in self.b.kb.verb_lists.get("cover", ()) and form != "ing"
+        if self.subjects and covers and self.cs[i + 1].value.det is not None:
             self.link(self.subjects, objs, "spatial", "on", verb=rel)   # "snow covered the lake": snow on it
+            self.last_obj = objs
+        elif covers and form == "part" and self.cs[i - 1].type == "NP" and self.attributive_cover(i - 1):
+            # "a snow covered slope", "a foil covered pan": the cover coats it (it hides it; no resting contact
+            # named); "a grass covered field" is still a field
+            self.link([self.b.entity(self.cs[i - 1].value)], objs, "spatial", "on", verb="coats")
             self.last_obj = objs
         elif self.subjects and lemma in self.b.kb.verb_lists.get("reflection", ()):
             self.link(objs, self.subjects, "spatial", "in", verb=rel)   # "a mirror reflecting a cat": the cat in it
@@ -731,6 +744,12 @@ class _Sentence(Attachment):
             self.link(placed, [o], "spatial", "in" if inside else "on")
         return True
 
+    def attributive_cover(self, k: int) -> bool:
+        """The noun before "covered" in "a snow covered slope" is a cover of its own, not the ground itself
+        (grass, moss: ground cover that is not a coating like snow)."""
+        cover = self.b.entity(self.cs[k].value)
+        return bool(cover) and (self.b.has(cover, "coating") or not self.b.has(cover, "ground_cover"))
+
     def place_after_by(self, j: int) -> bool:
         """"frogs croaked by the pond", "pigs sat by the lake": "by" a place (water, a region, a surface) is beside
         it, not who did it."""
@@ -739,9 +758,12 @@ class _Sentence(Attachment):
         return kind in ("region", "surface") or self.b.kb.has_trait(name, kind, "liquid")
 
     def passive_agents(self, j: int, rel: str) -> int:
-        """NP... after "by": "a mouse eaten by a snake" -> snake eats mouse."""
+        """NP... after "by": "a mouse eaten by a snake" -> snake eats mouse; "a table covered by a cloth": on it."""
         agents, j = self.group(j)
-        self.link(agents, self.subjects, "action", rel)
+        if rel in self.b.verb_forms("cover"):
+            self.link(agents, self.subjects, "spatial", "on", verb=rel)
+        else:
+            self.link(agents, self.subjects, "action", rel)
         self.last_obj = agents
         return j
 

@@ -705,6 +705,19 @@ def test_in_the_shade_of_names_the_buildings_shadow_not_a_lamp_shade():
     # "by the pond" is a place, not who did it
     ("three frogs croaked by the pond", {"reflection:frog"}, set()),
     ("a mouse eaten by a snake", set(), {"reflection:mouse"}),
+    # pouring puts the liquid in the container (a splash), not the figure
+    ("a man pouring wine into a glass", {"fill:glass", "splash:wine"}, set()),
+    ("a woman pouring hot beverage on a cup", {"fill:cup", "splash:beverage"}, {"contact:woman"}),
+    # standing at or in a stretch of ground the prompt names
+    ("A man standing at the beach shoreline and watching the sunset.", {"contact:man"}, set()),
+    ("a giraffe standing in a savannah", {"contact:giraffe"}, set()),
+    ("a person sitting at a lake", set(), {"contact:person"}),
+    # covers: "covered with / in / by X" puts X on it (it hides it); "a snow covered slope": the snow coats it
+    ("a bed covered with blankets", {"contact:blanket", "occlusion:blanket"}, set()),
+    ("house covered in snow", {"occlusion:snow"}, {"contact:snow"}),
+    ("A man riding skis down a snow covered slope.", {"occlusion:snow"}, {"contact:snow"}),
+    ("A giraffe walking through a green grass covered field", set(), {"occlusion:grass", "contact:grass"}),
+    ("The soft pink blanket draped over the hard wooden chair.", {"contact:blanket"}, set()),
 ])
 def test_twelfth_round_everyday_phrasing(prompt, want, not_want):
     """Round 12 (held-out N, once measured, and VBench's even half, read by eye, as development data)."""
