@@ -56,6 +56,8 @@ SKIP_PHRASES = (
     ({"side"}, {"by"}, {"side"}),                                    # "sausages sitting side by side"
     ({"in"}, {"a", "the"}, {"still"}, {"frame"}),                    # "In a still frame, a park bench": framing
 )
+CATENATIVES = ("start", "starts", "started", "begin", "begins", "began", "stop", "stops", "stopped", "keep", "keeps",
+               "kept", "continue", "continues", "continued")   # before an -ing verb: how it goes, no thing
 NAME_PARTICLES = ("van", "von", "de", "da", "del", "la", "le", "di")   # "by Vincent van Gogh"
 MODAL_NEXT = ("be", "not", "see", "barely", "only", "also", "clearly", "hardly")
 VERB_ADVERBS = ("low", "high", "far", "deep", "nearby", "overhead", "apart", "upright", "still", "alone")
@@ -987,6 +989,10 @@ class Chunker:
                     and (i + 1 >= n or self.closed(toks[i + 1].text) or toks[i + 1].text in kb.spatial):
                 out.append(Chunk("ADJ", w, t.start, t.end))  # predicate adjective: "the sun is low"
                 i += 1
+                continue
+            if w in CATENATIVES and i + 1 < n and toks[i + 1].text.endswith("ing") and out \
+                    and out[-1].type not in ("PREP", "OF", "WITH"):
+                i += 1          # "then it starts chasing its tail": the chasing is the verb, no "start" thing
                 continue
             if w in ("shadow", "shade") and len(out) >= 2 and out[-1].type == "CONJ" and out[-2].type == "VERB" \
                     and i + 1 < n and toks[i + 1].text not in ("of", ",", "."):

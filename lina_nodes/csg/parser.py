@@ -432,6 +432,13 @@ class _Sentence(Attachment):
                 self.link(self.subjects, [worn], "action", "wears")
                 return j
         self.worn = False
+        np = self.cs[i].value
+        if np.pronoun and self.subjects and i > 0 and self.cs[i - 1].type in ("CONJ", "COMMA") \
+                and self.b.prompt[np.start:np.end].lower() in ("it", "they") and self.peek(i + 1, "VERB", "AUX", "OTHER") \
+                and all(self.b.by_id[s]["kind"] == "agent" for s in self.subjects):
+            # "a dog is running through the house, then it jumps onto the couch": the dog, not the house (a figure
+            # acts on; "some food in a bowl, it is placed on a cloth" keeps the nearest thing)
+            return i + 1
         ids, j = self.group(i)
         if i > 0 and self.cs[i - 1].type == "OF" and self.subjects:
             return j      # "the hull of a boat": a part of what was just named, not a new subject
@@ -698,10 +705,12 @@ class _Sentence(Attachment):
             self.bear(objs)
             return j
         covers = lemma in self.b.kb.verb_lists.get("cover", ()) and form != "ing"
-        if self.subjects and covers and self.cs[i + 1].value.det is not None:
+        parts = all(self.b.by_id[o]["physics"].get("part") for o in objs)   # "draped its branches over"
+        if self.subjects and covers and self.cs[i + 1].value.det is not None and not parts:
             self.link(self.subjects, objs, "spatial", "on", verb=rel)   # "snow covered the lake": snow on it
             self.last_obj = objs
-        elif covers and form == "part" and self.cs[i - 1].type == "NP" and self.attributive_cover(i - 1):
+        elif covers and form == "part" and self.cs[i - 1].type == "NP" and self.cs[i + 1].value.det is None \
+                and self.attributive_cover(i - 1):
             # "a snow covered slope", "a foil covered pan": the cover coats it (it hides it; no resting contact
             # named); "a grass covered field" is still a field
             self.link([self.b.entity(self.cs[i - 1].value)], objs, "spatial", "on", verb="coats")

@@ -718,6 +718,12 @@ def test_in_the_shade_of_names_the_buildings_shadow_not_a_lamp_shade():
     ("A man riding skis down a snow covered slope.", {"occlusion:snow"}, {"contact:snow"}),
     ("A giraffe walking through a green grass covered field", set(), {"occlusion:grass", "contact:grass"}),
     ("The soft pink blanket draped over the hard wooden chair.", {"contact:blanket"}, set()),
+    ("beside a tranquil pond, a weeping willow tree draped its branches gracefully over the water",
+     {"reflection:willow tree"}, {"contact:willow tree"}),
+    # video prompts tell what happens next: "then it jumps" is the figure, "starts chasing" no "start" thing
+    ("A dog is running through the house, then it suddenly jumps onto the couch.", {"contact:dog"},
+     {"contact:house"}),
+    ("A cat is lying in the sun, then it suddenly starts chasing its tail.", {"shadow:cat"}, {"shadow:start"}),
 ])
 def test_twelfth_round_everyday_phrasing(prompt, want, not_want):
     """Round 12 (held-out N, once measured, and VBench's even half, read by eye, as development data)."""
