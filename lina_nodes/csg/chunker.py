@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass, field
 
 from .knowledge import Knowledge
-from .word_classes import NOUNS as NOUN_TAGS, adjective_not_noun, classes, lemmas, never_a_noun, verb_lemma
+from .word_classes import NOUNS as NOUN_TAGS, adjective_not_noun, base_verb, classes, lemmas, never_a_noun, verb_lemma
 
 TOKEN_RE = re.compile(r"[^\W_]+(?:['\u2019\-][^\W_]+)*%?|[.,;:!?()&]")
 SENTENCE_END = {".", ";", "!", "?", ":", "(", ")"}
@@ -653,7 +653,13 @@ class Chunker:
     def _not_a_noun(self, toks, j, n, words, np) -> bool:
         """An unknown word the dictionary never reads as a noun ("stark", "suggest", "arranged"): no thing."""
         w = toks[j].text
-        if w in self.names or not (self._unknown(w) and never_a_noun(w) and never_a_noun(singularize(w, self.kb)[0])):
+        if w in self.names or not self._unknown(w):
+            return False
+        nxt = toks[j + 1].text if j + 1 < n else ""
+        if base_verb(w) and (nxt in self.kb.determiners or nxt in POSSESSIVES or nxt == "to"
+                             or (nxt.endswith("ly") and never_a_noun(nxt))):
+            return True                               # "the flowers provide a", "figures appear to be": verbs
+        if not (never_a_noun(w) and never_a_noun(singularize(w, self.kb)[0])):
             return False                              # "four knifes": a knife, however spelt
         return not words or "ADJ" not in classes(w)   # "a tv remote": after a noun, only a verb form ends it
 
