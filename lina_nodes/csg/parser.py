@@ -718,6 +718,9 @@ class _Sentence(Attachment):
         elif self.subjects and lemma in self.b.kb.verb_lists.get("reflection", ()):
             self.link(objs, self.subjects, "spatial", "in", verb=rel)   # "a mirror reflecting a cat": the cat in it
             self.last_obj = objs
+        elif self.subjects and lemma in self.b.kb.verb_lists.get("border", ()) and form != "ing":
+            self.link(self.subjects, objs, "spatial", "next_to", verb=rel)   # "rocks surrounded the calm lake",
+            self.last_obj = objs                                              # "trees line the river": beside it
         elif self.subjects and lemma == "fill" and self.fill_with_things(objs, rel):
             self.last_obj = objs
         elif self.containers() and lemma in self.b.kb.verb_lists.get("cook_in", ()) \
@@ -771,6 +774,8 @@ class _Sentence(Attachment):
         agents, j = self.group(j)
         if rel in self.b.verb_forms("cover"):
             self.link(agents, self.subjects, "spatial", "on", verb=rel)
+        elif rel in self.b.verb_forms("border"):
+            self.link(agents, self.subjects, "spatial", "next_to", verb=rel)   # "a lake surrounded by trees"
         else:
             self.link(agents, self.subjects, "action", rel)
         self.last_obj = agents

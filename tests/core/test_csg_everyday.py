@@ -724,6 +724,10 @@ def test_in_the_shade_of_names_the_buildings_shadow_not_a_lamp_shade():
     ("A dog is running through the house, then it suddenly jumps onto the couch.", {"contact:dog"},
      {"contact:house"}),
     ("A cat is lying in the sun, then it suddenly starts chasing its tail.", {"shadow:cat"}, {"shadow:start"}),
+    # what surrounds, overlooks or borders still water stands beside it
+    ("The jagged grey rocks surrounded the calm blue lake.", {"reflection:rock"}, set()),
+    ("A bench in a green park overlooks a reflecting pool.", {"reflection:bench"}, set()),
+    ("a lake surrounded by tall trees", {"reflection:tree"}, set()),
     # parts of things cast no shadow of their own and rest on nothing
     ("a broom with stiff bristles on a grey floor in the sunlight", {"shadow:broom"}, {"shadow:bristle"}),
     ("The glass jar and metallic lid hold the rubber bands on the wooden desk.", {"contact:jar"}, {"contact:lid"}),
