@@ -728,6 +728,14 @@ def test_in_the_shade_of_names_the_buildings_shadow_not_a_lamp_shade():
     ("The jagged grey rocks surrounded the calm blue lake.", {"reflection:rock"}, set()),
     ("A bench in a green park overlooks a reflecting pool.", {"reflection:bench"}, set()),
     ("a lake surrounded by tall trees", {"reflection:tree"}, set()),
+    # papers or flags on a sign are stuck there (a picture on a t-shirt stays printed)
+    ("A stop sign that has some papers on it.", {"contact:paper"}, set()),
+    ("a black t-shirt with the peace sign on it", set(), {"contact:peace sign"}),
+    # a figure in a field or the snow stands on it whatever it does; a thing in the snow rests in it
+    ("llama in a grassy field on a sunny day oil on canvas", {"contact:llama"}, set()),
+    ("a fox hunts a rabbit in the snow", {"contact:fox"}, set()),
+    ("a group of people on skis in the snow", {"contact:skis"}, set()),
+    ("a tree in a field at sunset", set(), {"contact:tree"}),
     # parts of things cast no shadow of their own and rest on nothing
     ("a broom with stiff bristles on a grey floor in the sunlight", {"shadow:broom"}, {"shadow:bristle"}),
     ("The glass jar and metallic lid hold the rubber bands on the wooden desk.", {"contact:jar"}, {"contact:lid"}),
