@@ -127,6 +127,8 @@ class Chunk:
 
 #: A particle dropped after these words: "a fenced in area" is a fenced area, no place "in" it
 DROP_PARTICLE_AFTER = {"fenced": "in", "walled": "in", "boxed": "in", "hemmed": "in"}
+#: A prefix written apart dropped before this word: "para sailing" is sailing
+DROP_PREFIX_BEFORE = {"para": "sailing"}
 
 
 def tokenize(text: str) -> list[Tok]:
@@ -138,7 +140,8 @@ def tokenize(text: str) -> list[Tok]:
             toks += [Tok(word[:-2], m.start(), m.end() - 2), Tok("is", m.end() - 2, m.end())]
         else:
             toks.append(Tok(word, m.start(), m.end()))
-    return [t for k, t in enumerate(toks) if not (k and DROP_PARTICLE_AFTER.get(toks[k - 1].text) == t.text)]
+    return [t for k, t in enumerate(toks) if not (k and DROP_PARTICLE_AFTER.get(toks[k - 1].text) == t.text)
+            and not (t.text in DROP_PREFIX_BEFORE and k + 1 < len(toks) and toks[k + 1].text == DROP_PREFIX_BEFORE[t.text])]
 
 
 def singularize(word: str, kb: Knowledge) -> tuple[str, bool]:
