@@ -1,7 +1,7 @@
 """CSG parser on everyday prompts written by other people (issue 18).
 
-    .venv/bin/python benchmarks/csg_everyday.py [--set dev|heldout|both|heldout_b|...|heldout_n|dev_conv|dev_coco] [--verbose] [--json]
-        [--llm-url http://127.0.0.1:11434/v1 --llm-model NAME [--llm-timeout S]] [--form free] [--limit N]
+    .venv/bin/python benchmarks/csg_everyday.py [--set dev|heldout|both|heldout_b|...|heldout_o|dev_conv|dev_coco] [--verbose] [--json]
+        [--llm-url http://127.0.0.1:11434/v1 --llm-model NAME [--llm-timeout S]] [--form free] [--limit N] [--ci]
 
 With --llm-url the same sets are parsed by the optional LLM backend (lina_nodes.csg.llm.parse_llm: the
 model writes the explicit graph, LINA validates it and adds the knowledge file's implied nodes; any
@@ -53,7 +53,7 @@ DATA = ROOT / "tests" / "data"
 SETS = {"dev": DATA / "csg_everyday_dev.jsonl", "heldout": DATA / "csg_everyday_heldout.jsonl",
         **{name: DATA / f"csg_everyday_{name}.jsonl"
            for name in ("heldout_b", "heldout_c", "heldout_d", "heldout_e", "heldout_f", "heldout_g", "heldout_h",
-                        "heldout_i", "heldout_j", "heldout_k", "heldout_l", "heldout_m", "heldout_n", "dev_conv",
+                        "heldout_i", "heldout_j", "heldout_k", "heldout_l", "heldout_m", "heldout_n", "heldout_o", "dev_conv",
                         "dev_coco")}}
 # "a X behind a Y", "a X on the left of a Y": T2I-CompBench's templated lists; every other source is free-form
 TEMPLATE_SOURCES = ("T2I-CompBench/spatial", "T2I-CompBench/3d_spatial")
@@ -131,6 +131,18 @@ def evaluate(items: list[dict]) -> tuple[dict, dict, list]:
     return summary, per_kind, fails
 
 
+def implied_ci(items: list[dict], reps: int = 2000, seed: int = 0) -> dict:
+    """Implied precision and recall with 95% percentile bootstrap intervals over prompts (``ratio_bootstrap``)."""
+    from lina_nodes.evaluation.diagnose_common import ratio_bootstrap
+    tp, pred, gold = [], [], []
+    for item in items:
+        s = score_item(item)
+        tp.append(len(s["gold_i"] & s["pred_i"]))
+        pred.append(len(s["pred_i"]))
+        gold.append(len(s["gold_i"]))
+    return {"precision": ratio_bootstrap(tp, pred, reps, seed), "recall": ratio_bootstrap(tp, gold, reps, seed)}
+
+
 def report(name: str, items: list[dict], verbose: bool) -> dict:
     summary, per_kind, fails = evaluate(items)
     print(f"\n== {name}: {len(items)} prompts ==")
@@ -160,6 +172,9 @@ def main() -> int:
     ap.add_argument("--form", choices=("all", "free", "template"), default="all",
                     help="only the free-form prompts, or only the T2I-CompBench templates")
     ap.add_argument("--limit", type=int, default=0, help="then only the first N prompts of each set (0: all)")
+    ap.add_argument("--ci", action="store_true",
+                    help="also a 95%% bootstrap interval of implied precision and recall (2,000 resamples of the "
+                         "prompts, seed 0)")
     args = ap.parse_args()
     if args.llm_url:
         from lina_nodes.csg.llm import parse_llm
@@ -174,8 +189,15 @@ def main() -> int:
         if args.json:
             s, k, f = evaluate(items)
             out[name] = {"summary": s, "per_kind": k, "failures": f}
+            if args.ci:
+                out[name]["implied_ci95"] = implied_ci(items)
         else:
             report(name, items, args.verbose)
+            if args.ci:
+                ci = implied_ci(items)
+                print("implied, 95% bootstrap over prompts (2,000 resamples, seed 0): " + ", ".join(
+                    f"{k} {v['k']}/{v['n']} = {v['rate']:.3f} [{v['ci95'][0]:.3f}, {v['ci95'][1]:.3f}]"
+                    for k, v in ci.items()))
     if args.llm_url:
         print(f"LLM fallbacks to the rule parser: {PARSE['fallbacks']}")
         for reason, n in sorted(PARSE["reasons"].items(), key=lambda kv: -kv[1])[:5]:
