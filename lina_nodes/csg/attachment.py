@@ -106,8 +106,10 @@ class Attachment:
         kb = self.b.kb
         if self.verb in self.b.verb_forms("pour"):
             return self.cs[i].value in _OBJECT_PLACES["pour"]     # "pouring wine into a glass": the wine is in it
-        if any(self.b.has(o, "part", "liquid") for o in prev_objs):
+        if any(self.b.has(o, "part") for o in prev_objs) or (
+                self.verb not in self.b.verb_forms("place_object") and any(self.b.has(o, "liquid") for o in prev_objs)):
             return False          # a part stays its owner's; "riding a wave on a surfboard": the rider is on it
+            #                       ("putting ketchup on food": the ketchup is)
         if self.verb in self.b.verb_forms("make_object") and self.cs[i].value == "on" and self.peek(i + 1, "NP"):
             place = self.cs[i + 1].value
             return kb.kind(place.name) in ("object", "container")

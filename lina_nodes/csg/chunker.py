@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from .knowledge import Knowledge
 from .word_classes import NOUNS as NOUN_TAGS, adjective_not_noun, base_verb, classes, lemmas, never_a_noun, verb_lemma
 
-TOKEN_RE = re.compile(r"[^\W_]+(?:['\u2019\-][^\W_]+)*%?|[.,;:!?()&]")
+TOKEN_RE = re.compile(r"°\s?[cfk]\b|[^\W_]+(?:['\u2019\-][^\W_]+)*%?|[.,;:!?()&]")   # "40°C": a unit, no thing
 SENTENCE_END = {".", ";", "!", "?", ":", "(", ")"}
 AUX_BE = {"is", "are", "was", "were", "be", "been", "being", "am", "gets", "get", "got"}
 AUX_DO = {"does", "do", "did", "could", "will", "would", "may", "might", "should", "must", "shall"}
@@ -56,6 +56,8 @@ SKIP_PHRASES = (
     ({"side"}, {"by"}, {"side"}),                                    # "sausages sitting side by side"
     ({"in"}, {"a", "the"}, {"still"}, {"frame"}),                    # "In a still frame, a park bench": framing
 )
+FRAME_VERBS = ("captures", "captured", "records", "recorded", "shows", "showing", "depicts", "depicting", "features",
+               "documents")   # after a framing word: "a timelapse captures ..."
 CATENATIVES = ("start", "starts", "started", "begin", "begins", "began", "stop", "stops", "stopped", "keep", "keeps",
                "kept", "continue", "continues", "continued")   # before an -ing verb: how it goes, no thing
 NAME_PARTICLES = ("van", "von", "de", "da", "del", "la", "le", "di")   # "by Vincent van Gogh"
@@ -141,6 +143,7 @@ def tokenize(text: str) -> list[Tok]:
         else:
             toks.append(Tok(word, m.start(), m.end()))
     return [t for k, t in enumerate(toks) if not (k and DROP_PARTICLE_AFTER.get(toks[k - 1].text) == t.text)
+            and not t.text.startswith("°")                                  # "40°C": a temperature, no thing
             and not (t.text in DROP_PREFIX_BEFORE and k + 1 < len(toks) and toks[k + 1].text == DROP_PREFIX_BEFORE[t.text])]
 
 
@@ -692,6 +695,9 @@ class Chunker:
             sing, np.plural = last[:-2], True             # "wine glasses": the compound's plural
         np.plural = np.plural and np.det not in SINGULAR_DETS   # "a sheep" is one sheep
         np.name = " ".join(words[:-1] + [" ".join(rest + [sing])])
+        first, _, last = np.name.rpartition(" ")
+        if last == "surface" and first and self.kb.has_trait(first, self.kb.kind(first), "liquid"):
+            np.name = first                               # "the lake surface": the lake
 
     def _read_complement(self, np: NP, toks: list[Tok], j: int, n: int, depth: int) -> int:
         """"a glass of water", "the reflection of the ball", "a jar full of sand", "a glass half full of
@@ -878,8 +884,9 @@ class Chunker:
                     out.append(Chunk("LIGHT", kb.light_words[w], t.start, t.end))
                 i += 1
                 continue
-            if w in ("a", "an", "the") and i + 2 < n and toks[i + 1].text in SCENE_WORDS and toks[i + 2].text == "of":
-                i += 3    # "a close-up of", "a photo of"
+            if w in ("a", "an", "the") and i + 2 < n and toks[i + 1].text in SCENE_WORDS \
+                    and (toks[i + 2].text == "of" or (toks[i + 2].text in FRAME_VERBS and not out)):
+                i += 3    # "a close-up of", "a photo of"; "A timelapse captures ..."
                 continue
             side = _match_phrase(toks, i, kb.sides)
             spatial = _match_phrase(toks, i, kb.spatial)
@@ -973,6 +980,9 @@ class Chunker:
             if w in kb.pronouns and w not in ("its", "his", "her", "their", "one"):
                 out.append(Chunk("NP", NP(name="", start=t.start, end=t.end, pronoun=True), t.start, t.end))
                 i += 1
+                continue
+            if w in SCENE_WORDS and i + 1 < n and toks[i + 1].text in FRAME_VERBS and (not out or out[-1].type != "NP"):
+                i += 2          # "A timelapse captures the reaction as ...": what the frame shows follows
                 continue
             if w in SCENE_WORDS and i + 1 < n and toks[i + 1].text in ("of", "showing", "with", "where", "in"):
                 i += 2 if toks[i + 1].text == "of" else 1

@@ -449,7 +449,9 @@ class _Sentence(Attachment):
             self.action(ids)        # "a girl reaching for her umbrella on a driveway": the girl is on it
             self.last_obj = []
         else:
-            self.set_subjects(ids)
+            if i > 0 and self.cs[i - 1].type == "CONJ" and self.peek(j, "PREP"):
+                self.last_obj, self.prev_rel = [], None   # "a candle on a jar and a figurine on a surface": the
+            self.set_subjects(ids)                         # figurine's own place, not the jar's
             self.main = []
             self.aux = False
         return j

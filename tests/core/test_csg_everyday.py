@@ -791,3 +791,30 @@ def test_every_held_out_set_from_d_on_has_its_draw_record():
         record = json.loads((Path(__file__).parents[1] / "data" / "draws" / f"heldout_{x}_draw.json").read_text())
         assert record["kept"] == len(_load(f"csg_everyday_heldout_{x}.jsonl")), x
         assert record["examined"] >= record["kept"] and record["discarded_no_implied_node"] >= 0, x
+
+
+@pytest.mark.parametrize("prompt, want, not_want", [
+    # round 13 (held-out O, once measured, and VBench-2.0's even half, read by eye, as development data)
+    ("a girl putting ketchup on food at the kitchen", {"contact:ketchup"}, {"contact:girl"}),
+    ("A person is squeezing ketchup onto a plate.", {"contact:ketchup"}, {"contact:person"}),
+    ("men loading christmas tree on tow truck", {"contact:christmas tree"}, set()),
+    ("Man unloading luggage onto an airport cart from a car.", {"contact:luggage"}, {"contact:man"}),
+    ("A jellyfish floating through the ocean, with bioluminescent tentacles", {"ripple:jellyfish"}, set()),
+    ("wild ducks paddling on the lake surface", {"ripple:duck", "reflection:duck"}, {"contact:duck"}),
+    ("candle on a jar and a house figurine on a surface", {"contact:candle", "contact:house figurine"},
+     {"contact:jar"}),
+    ("A cute happy Corgi playing in park, sunset, zoom in", {"contact:corgi", "shadow:corgi"}, set()),
+    ("people walking by a graveyard near a mosque at sunset", {"shadow:person"}, {"shadow:graveyard"}),
+    ("night travel in london street on a public bus", set(), {"contact:travel"}),
+    # VBench-2.0's moves: "then the cat runs to the front of the table"
+    ("A cat is under the table, then the cat runs to the front of the table.", {"occlusion:cat"}, set()),
+    ("A squirrel is on the left of a rock, then the squirrel jumps to the top of the rock.", {"contact:squirrel"},
+     set()),
+    # a liquid poured onto a thing wets it, resting on nothing; a timelapse or a temperature is no thing
+    ("A timelapse captures the reaction as concentrated sulfuric acid is poured onto a piece of toast.", set(),
+     {"contact:acid", "contact:timelapse"}),
+    ("A timelapse captures the gradual transformation of a candle as the temperature rises to 40°C.", set(),
+     {"shadow:timelapse", "shadow:c", "shadow:°c", "shadow:temperature"}),
+])
+def test_thirteenth_round_everyday_phrasing(prompt, want, not_want):
+    assert_implied(prompt, want, not_want)
