@@ -334,6 +334,8 @@ class Chunker:
             _drinking_glasses(inner)                      # "a couple of glasses": drinking glasses
         inner.start, inner.det = np.start, np.det or inner.det
         inner.negated = inner.negated or np.negated
+        if np.name == "surface":
+            inner.extra["surface"] = True                 # "on the surface of a bowl of water": on the water
         for key in ("color", "material", "finish", "pattern", "size", "descriptor"):
             if getattr(inner, key) is None and getattr(np, key) is not None:
                 setattr(inner, key, getattr(np, key))
@@ -665,8 +667,9 @@ class Chunker:
         if base_verb(w) and (nxt in self.kb.determiners or nxt in POSSESSIVES or nxt == "to"
                              or (nxt.endswith("ly") and never_a_noun(nxt))):
             return True                               # "the flowers provide a", "figures appear to be": verbs
-        if not (never_a_noun(w) and never_a_noun(singularize(w, self.kb)[0])):
-            return False                              # "four knifes": a knife, however spelt
+        single = singularize(w, self.kb)[0]
+        if not (never_a_noun(w) and (never_a_noun(single) or base_verb(single))):
+            return False                              # "four knifes": a knife, however spelt ("seems": a verb)
         return not words or "ADJ" not in classes(w)   # "a tv remote": after a noun, only a verb form ends it
 
     def _adjective_word(self, toks, j, n, words, np) -> bool:
@@ -1008,6 +1011,10 @@ class Chunker:
                     and (i + 1 >= n or self.closed(toks[i + 1].text) or toks[i + 1].text in kb.spatial):
                 out.append(Chunk("ADJ", w, t.start, t.end))  # predicate adjective: "the sun is low"
                 i += 1
+                continue
+            if w in ("other", "another") and out and out[-1].type in ("CONJ", "COMMA") and i + 1 < n \
+                    and not self.closed(toks[i + 1].text):
+                i += 1          # "a cup, toothbrushes, and other items sit on": one more of the list
                 continue
             if w in CATENATIVES and i + 1 < n and toks[i + 1].text.endswith("ing") and out \
                     and out[-1].type not in ("PREP", "OF", "WITH"):

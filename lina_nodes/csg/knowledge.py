@@ -206,7 +206,7 @@ def _check_rule_traits(rules: list, traits: dict) -> None:
     for i, r in enumerate(rules):
         for role in ("a", "b"):
             f = r["match"].get(role, {}) if isinstance(r["match"], dict) else {}
-            for key in ("trait", "trait_not", "contains_trait", "inside_trait"):
+            for key in ("trait", "trait_not", "contains_trait", "inside_trait", "inside_trait_not"):
                 want = f.get(key) if isinstance(f, dict) else None
                 for t in [want] if isinstance(want, str) else (want or []):
                     if t not in traits and t not in COMPUTED_TRAITS:

@@ -64,10 +64,10 @@ class _Builder:
                         and n["kind"] in _CASTER_KINDS and n["id"] not in self.cur_subjects]
                 if many:       # "elephants in an area with trees behind them": the elephants
                     return many[0]
-            if self.pronoun_hint:
-                return self.pronoun_hint
             gender = _GENDERED.get(word)
             found = self.gendered(gender) if gender else None
+            if self.pronoun_hint and not (found and self.by_id.get(self.pronoun_hint, {}).get("kind") != "agent"):
+                return self.pronoun_hint      # "a box with a cube in it"; not "a bench with a building behind him"
             if found:
                 return found
             if self.prev_subjects and (self.cur_subjects != self.prev_subjects):
@@ -340,7 +340,10 @@ class _Sentence(Attachment):
             return
         if not self.subjects:
             self.pending.append((rel, objs, third, self.neg, dict(attrs)))
-        for s in self.placed_subjects(rel):
+        placed = self.placed_subjects(rel)
+        if self.verb in self.b.verb_forms("pour"):       # "a glass of oil is poured into a glass of milk": the oil
+            placed = [self.liquid_inside(s, pourable=True) for s in placed]
+        for s in placed:
             for o in objs:
                 if relation == "filled_with":
                     self.b.edge(o, s, kind, "in", self.neg)
@@ -500,7 +503,10 @@ class _Sentence(Attachment):
             return j + 1          # "a cup at its edge" with nothing else named: no owner, and no "edge" object
         prev_rel, prev_objs = self.prev_rel, list(self.last_obj)
         prev_place, place = self.prev_place, _edge_place(self.b.prompt[self.cs[i].start:self.cs[i].end])
+        surface = self.peek(j, "NP") and self.cs[j].value.extra.get("surface")
         obj, j = self.np_id(j)
+        if obj and surface:
+            obj = self.liquid_inside(obj)
         if not obj:
             return j
         if self.wears(rel, obj) or self.on_own_body(j, rel, obj):
@@ -612,7 +618,9 @@ class _Sentence(Attachment):
                       and not self.outside(j)]
         for o in objs:
             self.attach_to_subjects(o, containers, owners)
-        self.serve_on(owners, objs, own_place)   # "a plate with toast and eggs next to some coffee": on it
+        away = placed and self.cs[j].value in ("behind", "in_front_of", "above", "below")   # "a bench with a
+        self.serve_on(owners, objs, own_place or away)   # building behind him"; "a plate with toast and eggs next
+        #                                                  to some coffee": on it
         by_id = self.b.by_id
         movable = [o for o in objs if not by_id[o]["negated"] and by_id[o]["kind"] not in _EFFECT_KINDS]
         if self.carries(owners, objs):
@@ -763,6 +771,13 @@ class _Sentence(Attachment):
         (grass, moss: ground cover that is not a coating like snow)."""
         cover = self.b.entity(self.cs[k].value)
         return bool(cover) and (self.b.has(cover, "coating") or not self.b.has(cover, "ground_cover"))
+
+    def liquid_inside(self, holder: str, pourable: bool = False) -> str:
+        """What a liquid in ``holder`` stands for: "placed on the surface of a bucket filled with water" (the water's
+        surface), "a glass of oil is poured into" (the oil); the holder itself when no liquid is in it."""
+        liquids = [e["src"] for e in self.b.edges if e["dst"] == holder and e["relation"] == "in"
+                   and (self.fills(e["src"]) if pourable else self.b.has(e["src"], "liquid"))]   # flour pours too
+        return liquids[0] if liquids else holder
 
     def place_after_by(self, j: int) -> bool:
         """"frogs croaked by the pond", "pigs sat by the lake": "by" a place (water, a region, a surface) is beside

@@ -180,6 +180,9 @@ _FILTERS = {
     "stacked": lambda G, n, w: bool(n.physics.get("stacked")) == w,
     "contains_trait": lambda G, n, w: any(G.trait(G.nodes[c], w) for c in G.contents(n.id)),
     "inside_trait": lambda G, n, w: any(h in G.nodes and G.trait(G.nodes[h], w) for h in G.holders(n.id)),
+    # "water in a bucket": held in a container, no open surface to mirror the sky and what floats on it
+    "inside_trait_not": lambda G, n, w: not any(h in G.nodes and G.trait(G.nodes[h], t)
+                                                for h in G.holders(n.id) for t in _one_of(w)),
     "holds_up": lambda G, n, w: G.holds_up(n.id) == w,
     "has_contents": lambda G, n, w: any(not G.trait(G.nodes[c], "abstract") for c in G.contents(n.id)) == w,
     "held": lambda G, n, w: G.held(n.id) == w,

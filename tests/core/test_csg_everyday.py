@@ -822,3 +822,23 @@ def test_every_held_out_set_from_d_on_has_its_draw_record():
 ])
 def test_thirteenth_round_everyday_phrasing(prompt, want, not_want):
     assert_implied(prompt, want, not_want)
+
+
+@pytest.mark.parametrize("prompt, want, not_want", [
+    # round 14 (held-out P, once measured, and SugarCrepe's even half, read by eye, as development data)
+    ("A man sitting on a bench with a tall building behind him.", {"contact:man", "occlusion:man"},
+     {"contact:building", "occlusion:bench"}),
+    ("a painting of the Mona Lisa with New York City behind her", {"occlusion:mona lisa"}, set()),
+    ("A cup, toothbrushes, and other items sit on the side of a small sink.",
+     {"contact:cup", "contact:toothbrush", "contact:item"}, set()),
+    ("A laptop seems to have the infamous blue screen of death on the desk.", {"contact:laptop"},
+     {"contact:laptop seem"}),
+    ("A cork is placed on the surface of a bucket filled with water.", {"ripple:cork", "fill:bucket"},
+     {"contact:cork", "reflection:cork"}),
+    ("A clear glass of oil is gently poured into a glass of milk.", {"splash:oil"},
+     {"splash:glass", "refraction:glass"}),
+    ("A horse is standing in the barn, then it suddenly starts shaking its mane.", {"contact:horse"}, set()),
+    ("a leaf floating on the water", {"reflection:leaf", "ripple:leaf"}, set()),
+])
+def test_fourteenth_round_everyday_phrasing(prompt, want, not_want):
+    assert_implied(prompt, want, not_want)
