@@ -243,6 +243,8 @@ class Attachment:
             if node["kind"] in _EFFECT_KINDS or node["negated"] or node["kind"] in ("agent", "region", "surface") \
                     or has(o, "part", "furniture") or (has(o, "seat") and not has(o, "bedding")):   # "a couch with pillows"
                 continue
+            if has(o, "handheld") and any(by_id[x]["kind"] == "agent" for x in self.subjects):
+                continue                    # "a woman is sitting in a chair with an umbrella": in her hand
             for s in servers:               # "a plate with rice" fills it; "a plate with a fork" rests on it
                 self.b.edge(o, s, "spatial", "in" if self.b.served_in(s, o) else "on")
 

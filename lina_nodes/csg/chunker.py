@@ -28,7 +28,8 @@ CLOSED_OTHER = {"there", "here", "with", "without", "of", "by", "than", "more", 
                 "you", "we", "i", "me", "us",     # "you can see the trunk": the viewer is no entity
                 "forward", "forwards", "backward", "backwards", "upward", "upwards", "downward", "downwards",
                 "inward", "inwards", "outward", "outwards", "sideways", "apart", "halfway", "almost", "ahead",
-                "upside", "downhill", "uphill"}   # "leaning forward", "legs apart": how, no thing
+                "upside", "downhill", "uphill",   # "leaning forward", "legs apart": how, no thing
+                "because"}                        # "cast onto the side of a train because of the sun"
 IMPLIED_NAMES = {"reflection": "reflection", "shadow": "shadow", "splash": "splash", "ripple": "ripple",
                  "refraction": "refraction", "contact": "contact"}
 SCENE_WORDS = {"scene", "image", "picture", "photo", "photograph", "render", "illustration", "painting",

@@ -839,6 +839,10 @@ def test_thirteenth_round_everyday_phrasing(prompt, want, not_want):
      {"splash:glass", "refraction:glass"}),
     ("A horse is standing in the barn, then it suddenly starts shaking its mane.", {"contact:horse"}, set()),
     ("a leaf floating on the water", {"reflection:leaf", "ripple:leaf"}, set()),
+    ("A woman is sitting in a chair with an umbrella.", {"contact:woman"}, {"contact:umbrella"}),
+    ("a table with a cake and an umbrella", {"contact:cake", "contact:umbrella"}, set()),
+    ("Giraffes leaning down to drink at a watering hole", {"reflection:giraffe"}, set()),
+    ("a man at the beach", set(), {"reflection:man"}),
 ])
 def test_fourteenth_round_everyday_phrasing(prompt, want, not_want):
     assert_implied(prompt, want, not_want)
