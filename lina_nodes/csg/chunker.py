@@ -559,9 +559,9 @@ class Chunker:
             if k > 1 and j + k <= n and all(toks[j + x].text == words[x] for x in range(1, k - 1)):
                 last = toks[j + k - 1].text
                 nxt = toks[j + k].text if j + k < n else None
-                if nxt is not None and self.verb(last) is not None and (
+                if nxt is not None and self.verb(last) is not None and nxt not in REL and (
                         nxt in self.kb.determiners or _number(nxt, self.kb) is not None):
-                    return None                           # "candles light a cube": a verb
+                    return None                           # "candles light a cube": a verb ("teddy bears that": no)
                 if last != words[-1] and (singularize(last, self.kb)[0] == words[-1]
                                           or last in (words[-1] + "s", words[-1] + "es")):
                     return " ".join(list(words[:-1]) + [last]), k
@@ -604,9 +604,9 @@ class Chunker:
             # a second word that is a verb form ends the phrase ("a cat eats"; "the sun set behind")
             sky = kb.has_trait(words[-1], kb.kind(words[-1]), "sky_light")
             verb_next = nxt is not None and (self.verb(nxt) is not None and nxt not in kb.kind_of)
-            return sky or not (known_noun and v[1] == "base" and nxt is not None
-                               and (self.closed(nxt) or verb_next)          # "a winter coat stands"
-                               and nxt not in kb.determiners)
+            return sky or not (known_noun and v[1] == "base"
+                               and (nxt is None or self.closed(nxt) or verb_next)   # "a winter coat stands";
+                               and nxt not in kb.determiners)                       # "... a bathroom sink" (the end)
         if known_noun or (nxt == "of" and singularize(w, kb)[0] in kb.collective_nouns):
             return False                                   # "in front of rows of pastries": the pastries
         if j > 0 and toks[j - 1].text in ("with", "of") and v[1] == "s":
@@ -700,8 +700,8 @@ class Chunker:
         np.plural = np.plural and np.det not in SINGULAR_DETS   # "a sheep" is one sheep
         np.name = " ".join(words[:-1] + [" ".join(rest + [sing])])
         first, _, last = np.name.rpartition(" ")
-        if last == "surface" and first and self.kb.has_trait(first, self.kb.kind(first), "liquid"):
-            np.name = first                               # "the lake surface": the lake
+        if last in ("surface", "water", "waters") and first and self.kb.has_trait(first, self.kb.kind(first), "liquid"):
+            np.name = first                               # "the lake surface", "the lake water": the lake
 
     def _read_complement(self, np: NP, toks: list[Tok], j: int, n: int, depth: int) -> int:
         """"a glass of water", "the reflection of the ball", "a jar full of sand", "a glass half full of

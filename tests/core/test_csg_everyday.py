@@ -849,3 +849,20 @@ def test_thirteenth_round_everyday_phrasing(prompt, want, not_want):
 ])
 def test_fourteenth_round_everyday_phrasing(prompt, want, not_want):
     assert_implied(prompt, want, not_want)
+
+
+@pytest.mark.parametrize("prompt, want, not_want", [
+    # round 15 (held-out Q, once measured, and SugarCrepe's even half as development data)
+    ("Three people sitting on a bench in front of a lake.", {"reflection:person", "contact:person"}, set()),
+    ("a tent near a lake", set(), {"reflection:tent"}),               # near is not beside
+    ("A black cat sitting inside a bathroom sink", {"contact:cat"}, set()),
+    ("flock of goose eating on the lake water", {"reflection:goose", "ripple:goose"}, set()),
+])
+def test_fifteenth_round_everyday_phrasing(prompt, want, not_want):
+    assert_implied(prompt, want, not_want)
+
+
+def test_fifteenth_round_entity_names():
+    assert set(explicit("Three teddy bears that are sitting next to each other.")) == {"teddy bear"}
+    assert set(explicit("A black cat sitting inside a bathroom sink")) == {"cat", "bathroom sink"}
+    assert set(explicit("flock of goose eating on the lake water")) == {"goose", "lake"}
