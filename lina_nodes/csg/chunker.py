@@ -139,8 +139,9 @@ def tokenize(text: str) -> list[Tok]:
     toks = []
     for m in TOKEN_RE.finditer(low):
         word = m.group(0).replace("\u2019", "'")
-        if word in ("it's", "that's", "there's", "here's"):      # "it's sitting on a table": it is
-            toks += [Tok(word[:-2], m.start(), m.end() - 2), Tok("is", m.end() - 2, m.end())]
+        if word in ("it's", "that's", "there's", "here's", "theres"):   # "it's sitting on a table": it is
+            cut = 1 if word == "theres" else 2
+            toks += [Tok(word[:-cut].rstrip("'"), m.start(), m.end() - cut), Tok("is", m.end() - cut, m.end())]
         else:
             toks.append(Tok(word, m.start(), m.end()))
     return [t for k, t in enumerate(toks) if not (k and DROP_PARTICLE_AFTER.get(toks[k - 1].text) == t.text)
@@ -524,7 +525,8 @@ class Chunker:
         # "very red", "bright blue": the intensifier is read and dropped
         nxt = toks[j + 1].text if j + 1 < n else ""
         return w in INTENSIFIERS and (nxt in kb.colors or nxt in kb.sizes or nxt in kb.states or nxt in kb.finishes
-                                      or nxt in kb.materials)   # "a very old train", "light metallic chrome"
+                                      or nxt in kb.materials   # "a very old train", "light metallic chrome"
+                                      or nxt in ("colored", "coloured", "toned", "skinned", "haired"))   # "light colored"
 
     def _read_head(self, np: NP, toks: list[Tok], i: int, j: int, n: int) -> tuple[list[str], int]:
         """Head noun words from j (a compound, or up to MAX_NOUN_WORDS nouns); set np.end.

@@ -386,6 +386,10 @@ class _Sentence(Attachment):
             for o in effects:
                 by_id[o]["physics"]["of"] = self.subjects[0]
         self.link(self.subjects, objs, "action", self.verb)
+        mirrors = [o for o in objs if self.b.has(o, "reflective") and by_id[o]["kind"] != "agent"]
+        figures = [s for s in self.subjects if by_id[s]["kind"] == "agent"]
+        if mirrors and figures:             # "a man takes his picture using the bathroom mirror": he faces it
+            self.link(figures, mirrors, "spatial", "in_front_of")
         self.last_obj = objs
 
     def comparative(self, i: int, relation: str) -> int:

@@ -857,6 +857,9 @@ def test_fourteenth_round_everyday_phrasing(prompt, want, not_want):
     ("a tent near a lake", set(), {"reflection:tent"}),               # near is not beside
     ("A black cat sitting inside a bathroom sink", {"contact:cat"}, set()),
     ("flock of goose eating on the lake water", {"reflection:goose", "ripple:goose"}, set()),
+    ("a cat looking at a mirror", {"reflection:cat"}, set()),          # a figure acting on a mirror faces it
+    ("A brown horse stands over a light colored dog.", set(), {"shadow:horse", "shadow:dog"}),
+    ("theres a cat on the mat", {"contact:cat"}, set()),
 ])
 def test_fifteenth_round_everyday_phrasing(prompt, want, not_want):
     assert_implied(prompt, want, not_want)
