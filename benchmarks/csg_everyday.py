@@ -1,6 +1,6 @@
 """CSG parser on everyday prompts written by other people (issue 18).
 
-    .venv/bin/python benchmarks/csg_everyday.py [--set dev|heldout|both|heldout_b|...|heldout_q|dev_conv|dev_coco] [--verbose] [--json]
+    .venv/bin/python benchmarks/csg_everyday.py [--set dev|heldout|both|heldout_b|...|heldout_r|dev_conv|dev_coco] [--verbose] [--json]
         [--llm-url http://127.0.0.1:11434/v1 --llm-model NAME [--llm-timeout S]] [--form free] [--limit N] [--ci]
 
 With --llm-url the same sets are parsed by the optional LLM backend (lina_nodes.csg.llm.parse_llm: the
@@ -53,7 +53,7 @@ DATA = ROOT / "tests" / "data"
 SETS = {"dev": DATA / "csg_everyday_dev.jsonl", "heldout": DATA / "csg_everyday_heldout.jsonl",
         **{name: DATA / f"csg_everyday_{name}.jsonl"
            for name in ("heldout_b", "heldout_c", "heldout_d", "heldout_e", "heldout_f", "heldout_g", "heldout_h",
-                        "heldout_i", "heldout_j", "heldout_k", "heldout_l", "heldout_m", "heldout_n", "heldout_o", "heldout_p", "heldout_q", "dev_conv",
+                        "heldout_i", "heldout_j", "heldout_k", "heldout_l", "heldout_m", "heldout_n", "heldout_o", "heldout_p", "heldout_q", "heldout_r", "dev_conv",
                         "dev_coco")}}
 # "a X behind a Y", "a X on the left of a Y": T2I-CompBench's templated lists; every other source is free-form
 TEMPLATE_SOURCES = ("T2I-CompBench/spatial", "T2I-CompBench/3d_spatial")
