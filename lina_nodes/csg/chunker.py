@@ -139,13 +139,14 @@ def tokenize(text: str) -> list[Tok]:
     toks = []
     for m in TOKEN_RE.finditer(low):
         word = m.group(0).replace("\u2019", "'")
+        if word.startswith("°"):
+            continue                                              # "40°C": a temperature, no thing
         if word in ("it's", "that's", "there's", "here's", "theres"):   # "it's sitting on a table": it is
             cut = 1 if word == "theres" else 2
             toks += [Tok(word[:-cut].rstrip("'"), m.start(), m.end() - cut), Tok("is", m.end() - cut, m.end())]
         else:
             toks.append(Tok(word, m.start(), m.end()))
     return [t for k, t in enumerate(toks) if not (k and DROP_PARTICLE_AFTER.get(toks[k - 1].text) == t.text)
-            and not t.text.startswith("°")                                  # "40°C": a temperature, no thing
             and not (t.text in DROP_PREFIX_BEFORE and k + 1 < len(toks) and toks[k + 1].text == DROP_PREFIX_BEFORE[t.text])]
 
 
@@ -201,6 +202,16 @@ def _match_phrase(toks: list[Tok], i: int, table: dict):
 
 
 VOWELS = set("aeiou")
+
+
+def inflected_lemma(w: str) -> str:
+    """Base form of an unknown -ing / -ed verb: the dictionary's ("travelling" -> "travel"), else the spelling
+    heuristic's ("slicing" -> "slice", "carried" -> "carry")."""
+    if w.endswith("ing"):
+        guess = guess_lemma(w[:-3])
+    else:
+        guess = w[:-3] + "y" if w.endswith("ied") else guess_lemma(w[:-2])
+    return verb_lemma(w) or guess
 
 
 def guess_lemma(stem: str) -> str:
@@ -572,9 +583,13 @@ class Chunker:
     # head stops: each says whether the word at j ends (or is not part of) the head noun
     def _pair_verb(self, toks, j, n, words, np) -> bool:
         """After "A and", a verb's base form ends B: "the glass vase and metallic tongs mix the greens", "the
-        chair and lamp provide comfort" (a plural subject takes the base form; only a word the dictionary has as
-        a verb, before an article or, for a word never a noun, before any open word)."""
-        if not (words and self.after_pair) or j + 1 >= n:
+        chair and lamp provide comfort" (a plural subject takes the base form)."""
+        return bool(words and self.after_pair) and self._base_verb_at(toks, j, n)
+
+    def _base_verb_at(self, toks: list[Tok], j: int, n: int) -> bool:
+        """The word at j is a verb's base form a plural subject takes: a word the dictionary has as a verb, before
+        an article or, for a word it never reads as a noun, before any open word."""
+        if j + 1 >= n:
             return False
         w, nxt = toks[j].text, toks[j + 1].text
         found = lemmas(w)
@@ -762,19 +777,14 @@ class Chunker:
         """An unknown word used as a verb right after a noun phrase: "a man reading a paper",
         "a car parked on the road", "a dog sniffs a shoe". Returns (lemma, form) or None."""
         w = toks[i].text
-        if len(out) >= 3 and out[-1].type == "NP" and out[-2].type == "CONJ" and out[-2].value == "and" \
-                and out[-3].type == "NP" and i + 1 < len(toks):
-            self.after_pair = not any(c.type == "VERB" for c in out[self._clause_start(out):])
-            pair_verb = self._pair_verb(toks, i, len(toks), [w], None)
-            self.after_pair = False
-            if pair_verb:
-                return w, "base"                  # "the vase and tongs mix the greens"
+        if out and out[-1].type == "NP" and self._follows_pair(out[:-1]) and self._base_verb_at(toks, i, len(toks)):
+            return w, "base"                      # "the vase and tongs mix the greens"
         if out and out[-1].type in ("CONJ", "COMMA", "NEG") and w.endswith("ing") and len(w) > 4 \
                 and w not in self.kb.ing_nouns and w not in self.kb.kind_of and w.isalpha():
-            return verb_lemma(w) or guess_lemma(w[:-3]), "ing"
+            return inflected_lemma(w), "ing"
         if out and out[-1].type in ("CONJ", "COMMA") and w.endswith("ed") and len(w) > 4 and w.isalpha() \
                 and i + 1 < len(toks) and toks[i + 1].text == "by" and w not in self.kb.kind_of:
-            return verb_lemma(w) or (w[:-3] + "y" if w.endswith("ied") else guess_lemma(w[:-2])), "part"   # ", battered by the waves"
+            return inflected_lemma(w), "part"   # ", battered by the waves"
         if not out or out[-1].type not in ("NP", "AUX", "REL") or w in self.kb.kind_of or w in self.kb.mass_nouns \
                 or self.closed(w) or not w.isalpha() or len(w) < 4:
             return None
@@ -782,22 +792,22 @@ class Chunker:
         starts_np = nxt in self.kb.determiners or _number(nxt, self.kb) is not None
         place = nxt in self.kb.spatial or nxt in self.kb.verb_particles.get("travel", {})
         if w.endswith("ing") and (starts_np or place or (out[-1].type == "AUX" and w not in self.kb.ing_nouns)):
-            return verb_lemma(w) or guess_lemma(w[:-3]), "ing"   # "is telling jokes": after "is", an -ing word is the verb
+            return inflected_lemma(w), "ing"   # "is telling jokes": after "is", an -ing word is the verb
         if w.endswith("ed") and (place or nxt in ("by", "with")
                                  or (out[-1].type == "NP" and self._past_verb(w, nxt))):
-            return verb_lemma(w) or (w[:-3] + "y" if w.endswith("ied") else guess_lemma(w[:-2])), "part"
+            return inflected_lemma(w), "part"
         if w.endswith("s") and not w.endswith("ss") and out[-1].type in ("NP", "REL") and (
                 starts_np or (place and "VERB" in classes(w)) or _verb_before_particle(w, nxt)):   # "speeds along"
             return (w[:-2] if w.endswith(("ches", "shes", "xes")) else w[:-1]), "s"
         return None
 
     @staticmethod
-    def _clause_start(out: list) -> int:
-        """Index in ``out`` after the last sentence end or comma."""
-        for k in range(len(out) - 1, -1, -1):
-            if out[k].type in ("END", "COMMA"):
-                return k + 1
-        return 0
+    def _follows_pair(out: list) -> bool:
+        """The chunks read end with "A and", no verb yet in the clause (since the last sentence end or comma)."""
+        if not (len(out) >= 2 and out[-1].type == "CONJ" and out[-1].value == "and" and out[-2].type == "NP"):
+            return False
+        start = max((k + 1 for k, c in enumerate(out) if c.type in ("END", "COMMA")), default=0)
+        return not any(c.type == "VERB" for c in out[start:])
 
     def _credit_end(self, toks: list[Tok], i: int, out: list) -> int | None:
         """Where a credit ends that names no thing in the picture: "by Vincent van Gogh" or "in the style of
@@ -1029,8 +1039,7 @@ class Chunker:
                 out.append(Chunk("NP", np, t.start, t.end))                          # canyons": theirs
                 i += 1
                 continue
-            self.after_pair = len(out) >= 2 and out[-1].type == "CONJ" and out[-1].value == "and" \
-                and out[-2].type == "NP" and not any(c.type == "VERB" for c in out[self._clause_start(out):])
+            self.after_pair = self._follows_pair(out)
             r = self.np_at(toks, i)
             self.after_pair = False
             if r is None and w in ("her", "his", "their"):

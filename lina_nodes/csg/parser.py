@@ -232,6 +232,11 @@ _PREDICATE_KEYS = (("colors", "texture", "color"), ("materials", "texture", "mat
                    ("patterns", "texture", "pattern"), ("sizes", "physics", "size"), ("states", "physics", "state"))
 
 
+#: Verb list -> where the agents of its passive are: "a table covered by a cloth" (on it), "a lake surrounded by
+#: trees" (beside it); any other passive is an action ("a mouse eaten by a snake").
+_PASSIVE_PLACES = {"cover": "on", "border": "next_to"}
+
+
 def _edge_place(phrase: str) -> str | None:
     """"at / near / by the edge (corner) of X": a place on X at its border (the layout reads it); "at the bottom
     of X": on X's floor or bed (a rule reads it; "on the bottom of X": ``on_bottom``); else None."""
@@ -525,9 +530,10 @@ class _Sentence(Attachment):
             self.last_obj = [obj]
         elif self.places_the_mount(i, prev_objs):
             # what a marking verb makes ("writing BONEZ on a chalkboard") is on the surface as if painted on it
+            pour = self.verb in self.b.verb_forms("pour")      # "pouring wine into a glass": a splash
             marked = {"verb": self.verb, "voice": "passive"} if self.verb in self.b.verb_forms("marking") else (
-                {"verb": self.verb} if self.verb in self.b.verb_forms("pour") else {})   # "pouring wine into": splash
-            if marked.get("verb") in self.b.verb_forms("pour") and self.b.by_id[obj]["kind"] == "container":
+                {"verb": self.verb} if pour else {})
+            if pour and self.b.by_id[obj]["kind"] == "container":
                 rel = "in"                        # "pouring a hot beverage on a cup": into it
             self.link(prev_objs, [obj], "spatial", rel, **marked)
             self.last_obj = [obj]
@@ -719,8 +725,8 @@ class _Sentence(Attachment):
             self.bear(objs)
             return j
         covers = lemma in self.b.kb.verb_lists.get("cover", ()) and form != "ing"
-        parts = all(self.b.by_id[o]["physics"].get("part") for o in objs)   # "draped its branches over"
-        if self.subjects and covers and self.cs[i + 1].value.det is not None and not parts:
+        own_parts = all(self.b.by_id[o]["physics"].get("part") for o in objs)   # "draped its branches over"
+        if self.subjects and covers and self.cs[i + 1].value.det is not None and not own_parts:
             self.link(self.subjects, objs, "spatial", "on", verb=rel)   # "snow covered the lake": snow on it
             self.last_obj = objs
         elif covers and form == "part" and self.cs[i - 1].type == "NP" and self.cs[i + 1].value.det is None \
@@ -793,10 +799,9 @@ class _Sentence(Attachment):
     def passive_agents(self, j: int, rel: str) -> int:
         """NP... after "by": "a mouse eaten by a snake" -> snake eats mouse; "a table covered by a cloth": on it."""
         agents, j = self.group(j)
-        if rel in self.b.verb_forms("cover"):
-            self.link(agents, self.subjects, "spatial", "on", verb=rel)
-        elif rel in self.b.verb_forms("border"):
-            self.link(agents, self.subjects, "spatial", "next_to", verb=rel)   # "a lake surrounded by trees"
+        place = next((r for name, r in _PASSIVE_PLACES.items() if rel in self.b.verb_forms(name)), None)
+        if place:
+            self.link(agents, self.subjects, "spatial", place, verb=rel)   # "a lake surrounded by trees": beside it
         else:
             self.link(agents, self.subjects, "action", rel)
         self.last_obj = agents
